@@ -235,3 +235,11 @@ async def test_percent_encoded_path_segments_are_decoded_but_signed_as_sent() ->
     response = await api.handle(signed("GET", path))
     assert response.status == 200
     assert payload(response) == {"users": [{"id": "7"}]}
+
+
+@pytest.mark.anyio
+async def test_the_body_cap_is_checked_before_the_query_is_read() -> None:
+    api, _hub = make_api(max_body_bytes=10)
+    request = signed("POST", "/apps/3/events", EVENT)
+    request = replace(request, query=request.query + "&auth_key=dup")
+    assert (await api.handle(request)).status == 413
