@@ -138,3 +138,7 @@ def test_api_errors_are_never_2xx() -> None:
     with pytest.raises(ValueError):
         ApiError(200, "fine")
     assert ApiError(413, "big").to_response().body == b'{"error":"big"}'
+
+
+def test_an_api_errors_repr_shows_status_and_message() -> None:
+    assert repr(ApiError(404, "Not found")) == "ApiError(404, 'Not found')"
