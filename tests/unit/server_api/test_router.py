@@ -243,3 +243,24 @@ async def test_the_body_cap_is_checked_before_the_query_is_read() -> None:
     request = signed("POST", "/apps/3/events", EVENT)
     request = replace(request, query=request.query + "&auth_key=dup")
     assert (await api.handle(request)).status == 413
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "swapped", [b'{"name":"e","channels":["c"],"data":"other"}', b"not json", b""]
+)
+async def test_a_body_other_than_the_signed_one_gets_401_whatever_it_holds(
+    swapped: bytes,
+) -> None:
+    api, hub = make_api()
+    request = replace(signed("POST", "/apps/3/events", EVENT), body=swapped)
+    response = await api.handle(request)
+    assert response.status == 401
+    assert hub.published == []
+
+
+@pytest.mark.anyio
+async def test_a_body_sent_without_body_md5_gets_401() -> None:
+    api, hub = make_api()
+    request = replace(signed("POST", "/apps/3/events"), body=b'{"name":"e","channel":"c"}')
+    assert (await api.handle(request)).status == 401
