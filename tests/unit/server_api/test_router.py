@@ -261,6 +261,6 @@ async def test_a_body_other_than_the_signed_one_gets_401_whatever_it_holds(
 
 @pytest.mark.anyio
 async def test_a_body_sent_without_body_md5_gets_401() -> None:
-    api, hub = make_api()
+    api, _hub = make_api()
     request = replace(signed("POST", "/apps/3/events"), body=b'{"name":"e","channel":"c"}')
     assert (await api.handle(request)).status == 401
