@@ -29,10 +29,21 @@ def sdk(server: RunningServer) -> pusher.Pusher:
     """The official pusher PyPI SDK pointed at the server."""
     app = server.app
     return pusher.Pusher(
-        app_id=app.id, key=app.key, secret=str(app.secret), host="127.0.0.1", port=server.port, ssl=False
+        app_id=app.id,
+        key=app.key,
+        secret=str(app.secret),
+        host="127.0.0.1",
+        port=server.port,
+        ssl=False,
     )
 
 
 def npm_app(server: RunningServer) -> dict[str, object]:
     app = server.app
-    return {"appId": app.id, "key": app.key, "secret": str(app.secret), "host": "127.0.0.1", "port": str(server.port)}
+    return {
+        "appId": app.id,
+        "key": app.key,
+        "secret": str(app.secret),
+        "host": "127.0.0.1",
+        "port": str(server.port),
+    }

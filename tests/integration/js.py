@@ -112,21 +112,30 @@ class JsClients:
             return await asyncio.wait_for(scan(), timeout)
         except TimeoutError:
             recent = "\n".join(json.dumps(r) for r in self.reports[-15:])
-            raise AssertionError(f"no matching report within {timeout}s; last reports:\n{recent}") from None
+            raise AssertionError(
+                f"no matching report within {timeout}s; last reports:\n{recent}"
+            ) from None
 
     async def event(self, client: str, channel: str, event: str, timeout: float = 10.0) -> Report:
         return await self.wait_for(
-            lambda r: r["type"] == "event" and r["client"] == client and r["channel"] == channel and r["event"] == event,
+            lambda r: (
+                r["type"] == "event"
+                and r["client"] == client
+                and r["channel"] == channel
+                and r["event"] == event
+            ),
             timeout,
         )
 
-    async def subscribed(self, client: str, channel: str) -> Report:
-        await self.send("subscribe", client, channel=channel)
+    async def subscribed(self, client: str, channel: str, bind: list[str] | None = None) -> Report:
+        await self.send("subscribe", client, channel=channel, bind=bind or [])
         return await self.wait_for(
-            lambda r: r["type"] == "event"
-            and r["client"] == client
-            and r["channel"] == channel
-            and r["event"] in ("pusher:subscription_succeeded", "pusher:subscription_error")
+            lambda r: (
+                r["type"] == "event"
+                and r["client"] == client
+                and r["channel"] == channel
+                and r["event"] in ("pusher:subscription_succeeded", "pusher:subscription_error")
+            )
         )
 
     async def close(self) -> None:

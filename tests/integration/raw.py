@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import struct
@@ -32,7 +33,9 @@ class Received:
 
 
 class RawClient:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: bytes) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: bytes
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.response = response
@@ -54,7 +57,9 @@ class RawClient:
     def status(self) -> int:
         return int(self.response.split(b" ", 2)[1])
 
-    def send_frame(self, opcode: Opcode, payload: bytes, *, fin: bool = True, mask: bool = True) -> None:
+    def send_frame(
+        self, opcode: Opcode, payload: bytes, *, fin: bool = True, mask: bool = True
+    ) -> None:
         self.writer.write(Frame(opcode, payload, fin).serialize(mask=mask))
 
     def send_json(self, value: Any) -> None:
@@ -102,7 +107,5 @@ class RawClient:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
-        except ConnectionError:
-            pass

@@ -35,7 +35,11 @@ async def refused(port: int, path: str) -> tuple[dict[str, object], int, str]:
     [
         ("/app/unknown-key?protocol=7", 4001, "Application does not exist"),
         ("/app/disabled-key?protocol=7", 4003, "Application disabled"),
-        ("/app/tls-key?protocol=7", 4000, "Application only accepts SSL connections, reconnect using wss://"),
+        (
+            "/app/tls-key?protocol=7",
+            4000,
+            "Application only accepts SSL connections, reconnect using wss://",
+        ),
         ("/app/test-key?protocol=3", 4007, "Unsupported protocol version"),
         ("/app/test-key?protocol=seven", 4007, "Unsupported protocol version"),
         ("/apps/test-key", 4005, "Path not found"),
@@ -43,7 +47,9 @@ async def refused(port: int, path: str) -> tuple[dict[str, object], int, str]:
         ("/other", 4005, "Path not found"),
     ],
 )
-async def test_a_refused_handshake_sends_the_error_then_closes_with_its_code(path: str, code: int, message: str) -> None:
+async def test_a_refused_handshake_sends_the_error_then_closes_with_its_code(
+    path: str, code: int, message: str
+) -> None:
     async with serve(apps=[TEST_APP, DISABLED, TLS_ONLY]) as server:
         error, close_code, reason = await refused(server.port, path)
     assert error == {"event": "pusher:error", "data": {"code": code, "message": message}}
@@ -64,7 +70,10 @@ async def test_an_app_over_its_connection_quota_is_refused_with_4004() -> None:
         await first.established()
         error, code, _ = await refused(server.port, "/app/quota-key?protocol=7")
         await first.close()
-    assert code == 4004 and error["data"] == {"code": 4004, "message": "Application is over connection quota"}
+    assert code == 4004 and error["data"] == {
+        "code": 4004,
+        "message": "Application is over connection quota",
+    }
 
 
 async def test_a_server_over_capacity_refuses_with_4100() -> None:
@@ -78,7 +87,9 @@ async def test_a_server_over_capacity_refuses_with_4100() -> None:
 
 async def test_the_connection_established_frame_carries_socket_id_and_activity_timeout() -> None:
     async with serve(timeout_activity=45) as server:
-        client = await RawClient.connect(server.port, "/app/test-key?protocol=7&client=js&version=8.4.0&flash=false")
+        client = await RawClient.connect(
+            server.port, "/app/test-key?protocol=7&client=js&version=8.4.0&flash=false"
+        )
         message = await client.recv_json()
         await client.close()
     data = json.loads(message["data"])
@@ -101,7 +112,9 @@ async def test_the_connection_established_frame_carries_socket_id_and_activity_t
         b"[" * 5000 + b"]" * 5000,
     ],
 )
-async def test_malformed_input_gets_invalid_message_format_and_the_connection_stays(frame: bytes) -> None:
+async def test_malformed_input_gets_invalid_message_format_and_the_connection_stays(
+    frame: bytes,
+) -> None:
     async with serve() as server:
         client = await RawClient.connect(server.port, "/app/test-key")
         await client.established()
@@ -110,7 +123,10 @@ async def test_malformed_input_gets_invalid_message_format_and_the_connection_st
         client.send_json({"event": "pusher:ping", "data": {}})
         pong = await client.recv_json()
         await client.close()
-    assert error == {"event": "pusher:error", "data": {"code": None, "message": "Invalid message format"}}
+    assert error == {
+        "event": "pusher:error",
+        "data": {"code": None, "message": "Invalid message format"},
+    }
     assert pong == {"event": "pusher:pong", "data": {}}
 
 
@@ -121,7 +137,10 @@ async def test_unknown_events_are_reported_by_name() -> None:
         client.send_json({"event": "pusher_internal:member_added", "data": {}})
         error = await client.recv_json()
         await client.close()
-    assert error["data"] == {"code": None, "message": "Unsupported event received on socket: 'pusher_internal:member_added'"}
+    assert error["data"] == {
+        "code": None,
+        "message": "Unsupported event received on socket: 'pusher_internal:member_added'",
+    }
 
 
 async def test_a_binary_frame_is_invalid_message_format() -> None:
@@ -144,14 +163,20 @@ async def test_a_fragmented_subscribe_is_reassembled() -> None:
         client.send_frame(Opcode.CONT, text[20:])
         succeeded = await client.recv_json()
         await client.close()
-    assert succeeded == {"event": "pusher_internal:subscription_succeeded", "channel": "parts", "data": "{}"}
+    assert succeeded == {
+        "event": "pusher_internal:subscription_succeeded",
+        "channel": "parts",
+        "data": "{}",
+    }
 
 
 async def test_a_message_over_the_cap_closes_with_1009() -> None:
     async with serve(ws_max_message_bytes=1000) as server:
         client = await RawClient.connect(server.port, "/app/test-key")
         await client.established()
-        client.send_text(json.dumps({"event": "client-big", "channel": "private-x", "data": "x" * 2000}))
+        client.send_text(
+            json.dumps({"event": "client-big", "channel": "private-x", "data": "x" * 2000})
+        )
         close = await client.recv_close()
         await client.close()
     assert close.close_code == 1009
@@ -177,7 +202,9 @@ async def test_an_unmasked_client_frame_is_a_protocol_error() -> None:
     assert close.close_code == 1002
 
 
-async def test_pusher_ping_with_or_without_data_gets_a_pong_and_websocket_pings_are_answered() -> None:
+async def test_pusher_ping_with_or_without_data_gets_a_pong_and_websocket_pings_are_answered() -> (
+    None
+):
     async with serve() as server:
         client = await RawClient.connect(server.port, "/app/test-key")
         await client.established()
@@ -202,7 +229,10 @@ async def test_a_silent_connection_is_pinged_both_ways_then_closed_with_4201() -
         await client.close()
     kinds = sorted((f.opcode, f.payload if f.opcode == Opcode.TEXT else b"") for f in frames)
     assert kinds == [(Opcode.TEXT, b'{"event":"pusher:ping","data":{}}'), (Opcode.PING, b"")]
-    assert error == {"event": "pusher:error", "data": {"code": 4201, "message": "Pong reply not received"}}
+    assert error == {
+        "event": "pusher:error",
+        "data": {"code": 4201, "message": "Pong reply not received"},
+    }
     assert (close.close_code, close.close_reason) == (4201, "Pong reply not received")
 
 
@@ -215,7 +245,9 @@ async def test_a_client_that_answers_the_ping_is_kept() -> None:
             if frame.opcode == Opcode.PING:
                 client.send_frame(Opcode.PONG, frame.payload)
         client.send_json({"event": "pusher:ping"})
-        while (frame := await client.recv(timeout=3)).opcode != Opcode.TEXT or b"pong" not in frame.payload:
+        while (
+            frame := await client.recv(timeout=3)
+        ).opcode != Opcode.TEXT or b"pong" not in frame.payload:
             if frame.opcode == Opcode.PING:
                 client.send_frame(Opcode.PONG, frame.payload)
         await client.close()

@@ -6,7 +6,8 @@
 //                 - with sdk, channel authorization and user authentication are answered in process by
 //                   the official `pusher` npm SDK (authorizeChannel / authenticateUser), user from `user`
 //                 echo? true: wrap the client in Laravel Echo (options are Echo's)
-//   subscribe    channel                      -> reports every event on the channel
+//   subscribe    channel, bind?               -> reports every event on the channel; events in
+//                                                `bind` are also reported as "bound", with metadata
 //   unsubscribe  channel
 //   trigger      channel, event, data         (client event)
 //   signin
@@ -134,6 +135,10 @@ async function handle(cmd) {
     case "subscribe": {
       const channel = entry.pusher.subscribe(cmd.channel);
       bindChannel(cmd.client, channel);
+      // bind_global handlers get no metadata; a specific binding gets (data, metadata).
+      for (const event of cmd.bind || []) {
+        channel.bind(event, (data, metadata) => report({ type: "bound", client: cmd.client, channel: cmd.channel, event, data: data === undefined ? null : data, metadata: metadata || null }));
+      }
       entry.channels.set(cmd.channel, channel);
       break;
     }
