@@ -64,7 +64,7 @@ async def test_a_token_of_another_socket_is_refused(port: int) -> None:
 
 
 async def test_missing_auth_and_a_foreign_key_are_refused(port: int) -> None:
-    client, socket_id = await connect(port)
+    client, _socket_id = await connect(port)
     subscribe(client, "private-a")
     missing = await client.recv_json()
     subscribe(client, "private-a", auth="other-key:abc")
@@ -164,7 +164,7 @@ async def test_invalid_names_and_foreign_user_channels_are_refused(
 
 
 async def test_client_events_on_public_or_unjoined_channels_are_refused(port: int) -> None:
-    client, socket_id = await connect(port)
+    client, _socket_id = await connect(port)
     subscribe(client, "public")
     await client.recv_json()
     client.send_json({"event": "client-x", "channel": "public", "data": {}})
