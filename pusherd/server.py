@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import ssl
+import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -182,8 +183,8 @@ class Connection(asyncio.Protocol):
     # asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = typing.cast(asyncio.Transport, transport)
         self.write = transport.write
         self.server.connections.add(self)
 
