@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -243,3 +244,38 @@ async def test_a_user_id_that_is_not_a_string_is_refused(port: int) -> None:
         "code": 4009,
         "message": 'The user data must contain a non-empty string "id" field.',
     }
+
+
+async def test_a_connection_not_authorized_in_time_is_closed_with_4009() -> None:
+    app = App(
+        id="6",
+        key="k6",
+        secret=Secret("s6"),
+        enable_user_authentication=True,
+        timeout_authorization=0.5,
+    )
+    async with serve(apps=[app], timeout_sweep=0.1) as server:
+        idle = await RawClient.connect(server.port, "/app/k6")
+        await idle.established()
+        signed = await RawClient.connect(server.port, "/app/k6")
+        socket_id = await signed.established()
+        signed.send_json(
+            {
+                "event": "pusher:signin",
+                "data": authenticate_user("k6", "s6", socket_id, {"id": "1"}),
+            }
+        )
+        await signed.recv_json()
+        error = await idle.recv_json(timeout=3)
+        close = await idle.recv_close(timeout=3)
+        await asyncio.sleep(0.5)
+        signed.send_json({"event": "pusher:ping"})
+        pong = await signed.recv_json()
+        await idle.close()
+        await signed.close()
+    assert error["data"] == {"code": 4009, "message": "Connection not authorized within timeout"}
+    assert (close.close_code, close.close_reason) == (
+        4009,
+        "Connection not authorized within timeout",
+    )
+    assert pong["event"] == "pusher:pong"

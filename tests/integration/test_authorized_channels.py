@@ -340,3 +340,25 @@ async def test_sign_in_is_refused_when_the_app_does_not_enable_it(js: JsClients)
         "code": 4009,
         "message": "User authentication is not enabled for this app",
     }
+
+
+async def test_subscription_counts_reach_pusher_js_when_the_app_enables_them(js: JsClients) -> None:
+    app = App(
+        id="10", key="count-key", secret=Secret("count-secret"), enable_subscription_count=True
+    )
+    async with serve(apps=[app]) as server:
+        await js.connected("a", "count-key", server.port)
+        await js.subscribed("a", "stats")
+        first = await js.event("a", "stats", "pusher:subscription_count")
+        await js.connected("b", "count-key", server.port)
+        await js.subscribed("b", "stats")
+        second = await js.wait_for(
+            lambda r: (
+                r["type"] == "event"
+                and r["client"] == "a"
+                and r["event"] == "pusher:subscription_count"
+                and r["data"] == {"subscription_count": 2}
+            )
+        )
+    assert first["data"] == {"subscription_count": 1}
+    assert second["data"] == {"subscription_count": 2}
