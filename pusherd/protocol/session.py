@@ -396,7 +396,8 @@ class Session:
             if isinstance(watched, list)
             else []
         )
-        truncated = len(watchlist) > app.limit_watchlist_size
+        # The watchlist, its 4302 warning included, is opt-in per app (§12.4).
+        truncated = app.enable_watchlist and len(watchlist) > app.limit_watchlist_size
         user = User(
             user_id,
             value.get("user_info"),
