@@ -291,9 +291,10 @@ class Session:
                 f"The user id is longer than the allowed {app.limit_user_id_length} characters.",
                 ErrorCode.UNAUTHORIZED,
             )
+        # "UTF-8 of user_info serialised as compact JSON" (LIMITS.md): a string counts its quotes.
         if (
             member.user_info is not None
-            and messages.json_size(member.user_info) > app.limit_user_info_bytes
+            and len(messages.dumps(member.user_info).encode()) > app.limit_user_info_bytes
         ):
             raise limit_reached(
                 f"The maximum size for a channel member is {_size_text(app.limit_user_info_bytes)}.",
