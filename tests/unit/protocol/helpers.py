@@ -54,7 +54,7 @@ def parse_wire(frame: str) -> dict[str, Any]:
     assert isinstance(value, dict)
     event = value["event"]
     assert isinstance(event, str)
-    data = value.get("data")
+    data: Any = value.get("data")
     if event in STRING_DATA:
         assert isinstance(data, str), frame
     elif event == "pusher:error":

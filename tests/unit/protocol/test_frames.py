@@ -46,4 +46,4 @@ def test_any_message_round_trips_as_utf8_text(message: str) -> None:
     frame = parse(text_frame(message))
 
     assert frame.opcode is Opcode.TEXT
-    assert frame.data.decode() == message
+    assert bytes(frame.data).decode() == message
