@@ -28,7 +28,7 @@ def test_event_names_are_the_catalogues() -> None:
 
 def test_event_names_compare_equal_to_their_wire_strings() -> None:
     assert EventName("pusher:ping") is EventName.PING
-    assert {EventName.PING: 1}["pusher:ping"] == 1
+    assert "pusher:ping" in {EventName.PING}
     assert f"{EventName.ERROR}" == "pusher:error"
 
 
