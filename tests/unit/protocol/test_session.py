@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from client_auth import authorize_channel
@@ -1029,9 +1029,14 @@ def test_frames_queued_by_others_are_sent_in_order() -> None:
 # Properties
 
 
+#: text that may hold lone surrogates, which json.dumps escapes as \\udXXX
+TEXT = st.text(
+    st.characters(categories=["Cs"]) | st.characters(categories=["L", "N", "P", "Zs"]),
+    max_size=6,
+)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
     max_leaves=12,
 )
 EVENTS = st.sampled_from(
@@ -1047,9 +1052,12 @@ EVENTS = st.sampled_from(
         "other",
     ]
 )
-CHANNELS = st.sampled_from(
-    ["private-a", "presence-a", "public", "#server-to-user-u", "private-encrypted-a", ""]
-) | st.text(max_size=8)
+CHANNELS = (
+    st.sampled_from(
+        ["private-a", "presence-a", "public", "#server-to-user-u", "private-encrypted-a", ""]
+    )
+    | TEXT
+)
 FIELDS = st.fixed_dictionaries(
     {},
     optional={
@@ -1060,7 +1068,7 @@ FIELDS = st.fixed_dictionaries(
     },
 )
 MESSAGES = st.fixed_dictionaries(
-    {"event": EVENTS | JSON},
+    {"event": EVENTS | TEXT | JSON},
     optional={"data": FIELDS | JSON, "channel": CHANNELS | JSON},
 )
 
@@ -1111,6 +1119,8 @@ def check_consistent(session: Session, before: Session | None, was_open: bool) -
             assert effect.channel in subscriptions
         elif isinstance(effect, ClientEvent):
             assert effect.channel in subscriptions and effect.event.startswith("client-")
+            # what the hub relays must be JSON with a UTF-8 form
+            json.dumps([effect.event, effect.data], allow_nan=False).encode()
         else:
             assert isinstance(effect, SignIn)
             assert session.user is effect.user and session.authorized
@@ -1138,6 +1148,7 @@ def test_any_json_value_never_raises(value: Any) -> None:
     check_consistent(session, None, True)
 
 
+@settings(max_examples=500)
 @given(STATES, MESSAGES)
 def test_any_message_in_any_state_never_raises_and_keeps_the_session_consistent(
     state: Any, message: dict[str, Any]
@@ -1153,6 +1164,24 @@ def test_any_message_in_any_state_never_raises_and_keeps_the_session_consistent(
     check_consistent(session, before, was_open)
     if user is not None:
         assert session.user is user, "a signed-in connection keeps its user"
+
+
+@settings(max_examples=300)
+@given(JSON, TEXT)
+@example(data="\ud800", name="a")
+@example(data={"x": [float("nan")]}, name="a")
+@example(data=float("inf"), name="\udfff")
+def test_any_client_event_data_or_name_is_relayed_as_utf8_json_or_refused(
+    data: Any, name: str
+) -> None:
+    session = in_channels()
+
+    session.receive_text(
+        json.dumps({"event": f"client-{name}", "channel": "private-a", "data": data}), 2.0
+    )
+    session.receive_text(json.dumps({"event": name, "data": data}), 2.0)
+
+    check_consistent(session, in_channels(), True)
 
 
 @given(STATES, st.floats(min_value=0, max_value=1e6))
