@@ -10,16 +10,19 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from pusherd.protocol.channels import classify
 from pusherd.protocol.registry import ChannelRegistry, Outcome
-from pusherd.protocol.session import Member, Session
+from pusherd.protocol.session import Close, Member, Session
 from tests.unit.protocol.helpers import (
     Node,
     assert_sent,
     decode,
     make_app,
     open_session,
+    presence_subscribe,
+    private_subscribe,
     sent,
     subscription_error,
     succeeded,
+    unsubscribe,
 )
 
 
@@ -526,3 +529,99 @@ class RegistryMachine(RuleBasedStateMachine):
 
 TestRegistryMachine = RegistryMachine.TestCase
 TestRegistryMachine.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+
+
+# Sessions and the registry together, as the hub drives them
+
+
+def test_member_added_reaches_others_only_and_the_joiner_sees_everyone() -> None:
+    node = Node()
+    ann, bob = node.connect(), node.connect()
+    node.receive(ann, presence_subscribe(ann, "presence-room", "1", {"name": "Ann"}))
+    sent(ann)
+
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2", {"name": "Bob"}))
+
+    assert_sent(
+        ann,
+        {
+            "event": "pusher_internal:member_added",
+            "channel": "presence-room",
+            "data": {"user_id": "2", "user_info": {"name": "Bob"}},
+        },
+    )
+    assert_sent(
+        bob,
+        succeeded(
+            "presence-room",
+            {
+                "presence": {
+                    "ids": ["1", "2"],
+                    "hash": {"1": {"name": "Ann"}, "2": {"name": "Bob"}},
+                    "count": 2,
+                }
+            },
+        ),
+    )
+
+
+def test_resubscribing_to_presence_repeats_the_current_member_list_only() -> None:
+    node = Node()
+    ann, bob = node.connect(), node.connect()
+    node.receive(ann, presence_subscribe(ann, "presence-room", "1"))
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2"))
+    sent(ann)
+    sent(bob)
+    node.take_webhooks()
+
+    node.receive(ann, presence_subscribe(ann, "presence-room", "1"))
+
+    [again] = sent(ann)
+    assert again["data"]["presence"]["ids"] == ["1", "2"]
+    assert_sent(bob)
+    assert node.take_webhooks() == []
+
+
+def test_a_closed_connection_leaves_its_channels_and_members_see_it_go() -> None:
+    node = Node(make_app(enable_client_events=True))
+    ann, bob = node.connect(), node.connect()
+    node.receive(ann, presence_subscribe(ann, "presence-room", "1"))
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2"))
+    node.receive(ann, private_subscribe(ann, "private-a"))
+    sent(bob)
+    node.take_webhooks()
+
+    node.tick(ann, 120.0)
+    node.tick(ann, 150.0)
+
+    assert [type(e) for _, e in node.closed] == [Close]
+    assert_sent(
+        bob,
+        {
+            "event": "pusher_internal:member_removed",
+            "channel": "presence-room",
+            "data": {"user_id": "1"},
+        },
+    )
+    assert node.take_webhooks() == [
+        {"name": "member_removed", "channel": "presence-room", "user_id": "1"},
+        {"name": "channel_vacated", "channel": "private-a"},
+    ]
+    assert node.pings == [ann]
+
+
+def test_a_joined_connection_relays_client_events_and_unsubscribing_stops_them() -> None:
+    node = Node(make_app(enable_client_events=True))
+    ann = node.connect()
+    node.receive(ann, private_subscribe(ann, "private-a"))
+
+    node.receive(ann, '{"event":"client-a","channel":"private-a","data":{"t":1}}')
+    node.receive(ann, unsubscribe("private-a"))
+    node.receive(ann, '{"event":"client-a","channel":"private-a","data":{"t":2}}')
+
+    assert [e.data for e in node.client_events] == [{"t": 1}]
+    assert ann.subscriptions == {}
+    assert [f["event"] for f in sent(ann)] == [
+        "pusher_internal:subscription_succeeded",
+        "pusher:error",
+    ]

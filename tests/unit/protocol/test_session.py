@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from client_auth import authorize_channel
 from client_auth.signatures import token
 from pusherd.protocol.channels import ChannelKind, ChannelType
-from pusherd.protocol.errors import Terminated
+from pusherd.protocol.errors import ServerShuttingDown, Terminated
 from pusherd.protocol.session import (
     ClientEvent,
     Close,
@@ -1195,3 +1195,15 @@ def test_ticks_close_only_with_the_liveness_or_authorization_codes(state: Any, n
         assert effect == SendPing() or (isinstance(effect, Close) and effect.code in (4009, 4201))
     for f in session.messages_to_send():
         parse_wire(f)
+
+
+@pytest.mark.parametrize("refusal", [Terminated(), ServerShuttingDown()])
+def test_closing_sends_the_error_then_the_close_and_stops_input(refusal: Any) -> None:
+    session = open_session()
+
+    session.close(refusal)
+    session.receive_text('{"event":"pusher:ping"}', 1.0)
+
+    assert_sent(session, error(refusal.code, refusal.message))
+    assert session.effects() == [Close(refusal.code, refusal.message)]
+    assert session.state is State.CLOSED

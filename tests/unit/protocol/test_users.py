@@ -140,3 +140,20 @@ def test_signing_out_an_anonymous_or_unknown_session_does_nothing() -> None:
     assert users.sign_out(anonymous) == []
     assert users.sign_out(stranger) == []
     assert users.users == {} and users.watchers == {}
+
+
+def test_a_long_watchlist_gets_success_then_4302_then_the_kept_ids_status() -> None:
+    node = Node(WATCHING)
+
+    session = sign_in(node, {"id": "u", "watchlist": [str(i) for i in range(101)]})
+
+    assert sent(session)[1:] == [
+        {
+            "event": "pusher:error",
+            "data": {
+                "code": 4302,
+                "message": "Watchlist limit exceeded. Only the first 100 user IDs are accepted.",
+            },
+        },
+        watchlist([], [str(i) for i in range(100)]),
+    ]
