@@ -285,22 +285,8 @@ class Session:
         self._check_channel_auth(channel, data.get("auth"), channel_data, kind)
         if not kind.is_presence:
             return kind, None
-        member = self._presence_member(channel_data)
-        if len(member.user_id) > app.limit_user_id_length:
-            raise limit_reached(
-                f"The user id is longer than the allowed {app.limit_user_id_length} characters.",
-                ErrorCode.UNAUTHORIZED,
-            )
-        # "UTF-8 of user_info serialised as compact JSON" (LIMITS.md): a string counts its quotes.
-        if (
-            member.user_info is not None
-            and len(messages.dumps(member.user_info).encode()) > app.limit_user_info_bytes
-        ):
-            raise limit_reached(
-                f"The maximum size for a channel member is {_size_text(app.limit_user_info_bytes)}.",
-                ErrorCode.CLIENT_EVENT_REJECTED,
-            )
-        return kind, member
+        # The limits of §7.2 step 3 need the channel's members: the registry checks them.
+        return kind, self._presence_member(channel_data)
 
     def _check_channel_auth(
         self, channel: str, auth: Any, channel_data: str | None, kind: ChannelKind
@@ -478,7 +464,3 @@ def _signin_error(message: str) -> PusherError:
 
 def _signin_success(user_data: str) -> str:
     return messages.serialize_event(EventName.SIGNIN_SUCCESS, {"user_data": user_data})
-
-
-def _size_text(limit: int) -> str:
-    return f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit} bytes"
