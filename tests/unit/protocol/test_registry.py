@@ -284,6 +284,71 @@ def test_a_new_user_over_the_member_limit_is_refused_and_changes_nothing() -> No
     assert len(registry.subscribers("presence-room")) == 3
 
 
+def limit_error(message: str, status: int) -> dict[str, Any]:
+    return subscription_error("presence-a", "LimitReached", message, status)
+
+
+def test_a_presence_user_id_over_128_characters_is_refused() -> None:
+    node = Node()
+    session = node.connect()
+
+    node.receive(session, presence_subscribe(session, "presence-a", "u" * 129))
+
+    assert_sent(
+        session, limit_error("The user id is longer than the allowed 128 characters.", 4009)
+    )
+    assert list(node.registry) == []
+    assert not session.authorized
+
+
+def test_a_user_info_over_1_kb_is_refused_and_1_kb_is_accepted() -> None:
+    node = Node()
+    fits, over = node.connect(), node.connect()
+    exact = "x" * (1024 - 2)  # a JSON string: two quotes
+
+    node.receive(fits, presence_subscribe(fits, "presence-a", "1", exact))
+    node.receive(over, presence_subscribe(over, "presence-a", "2", exact + "x"))
+
+    assert [f["event"] for f in sent(fits)] == ["pusher_internal:subscription_succeeded"]
+    assert_sent(over, limit_error("The maximum size for a channel member is 1 KB.", 4301))
+    assert list(node.registry.subscribers("presence-a")) == [fits]
+
+
+def test_the_user_info_limit_text_names_bytes_when_not_whole_kilobytes() -> None:
+    node = Node(make_app(limit_user_info_bytes=1000))
+    session = node.connect()
+
+    node.receive(session, presence_subscribe(session, "presence-a", "1", "x" * 999))
+
+    [refusal] = sent(session)
+    assert refusal["data"]["error"] == "The maximum size for a channel member is 1000 bytes."
+
+
+def test_presence_limits_are_checked_in_7_2_order_member_count_first() -> None:
+    node = Node(make_app(limit_presence_members=1))
+    first, second, third = node.connect(), node.connect(), node.connect()
+    node.receive(first, presence_subscribe(first, "presence-a", "1"))
+
+    node.receive(second, presence_subscribe(second, "presence-a", "u" * 129, "x" * 2000))
+    node.receive(third, presence_subscribe(third, "presence-a", "1", "x" * 2000))
+
+    assert_sent(
+        second,
+        limit_error("The maximum members per presence channel limit was reached", 4100),
+    )
+    assert_sent(third, limit_error("The maximum size for a channel member is 1 KB.", 4301))
+
+
+def test_a_long_user_id_is_reported_before_a_large_user_info() -> None:
+    node = Node()
+    session = node.connect()
+
+    node.receive(session, presence_subscribe(session, "presence-a", "u" * 129, "x" * 2000))
+
+    [refusal] = sent(session)
+    assert refusal["data"]["error"] == "The user id is longer than the allowed 128 characters."
+
+
 # §9.2 cache channels
 
 

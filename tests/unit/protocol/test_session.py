@@ -542,45 +542,15 @@ def test_presence_without_channel_data_on_an_anonymous_connection_is_refused(
     assert_sent(session, subscription_error("presence-a", "AuthError", "Invalid channel_data", 401))
 
 
-def test_a_presence_user_id_over_128_characters_is_refused() -> None:
+def test_presence_limits_are_left_to_the_registry_which_knows_the_members() -> None:
     session = open_session()
 
     session.receive_text(presence_subscribe(session, "presence-a", "u" * 129, "x" * 2000), 1.0)
 
-    assert_sent(
-        session,
-        subscription_error(
-            "presence-a",
-            "LimitReached",
-            "The user id is longer than the allowed 128 characters.",
-            4009,
-        ),
-    )
-
-
-def test_a_user_info_over_1_kb_is_refused_and_1_kb_is_accepted() -> None:
-    session = open_session()
-    exact = "x" * (1024 - 2)  # a JSON string: two quotes
-
-    session.receive_text(presence_subscribe(session, "presence-a", "1", exact), 1.0)
-    session.receive_text(presence_subscribe(session, "presence-b", "1", exact + "x"), 1.0)
-
-    assert [type(e) for e in session.effects()] == [Join]
-    assert_sent(
-        session,
-        subscription_error(
-            "presence-b", "LimitReached", "The maximum size for a channel member is 1 KB.", 4301
-        ),
-    )
-
-
-def test_the_user_info_limit_text_names_bytes_when_not_whole_kilobytes() -> None:
-    session = open_session(make_app(limit_user_info_bytes=1000))
-
-    session.receive_text(presence_subscribe(session, "presence-a", "1", "x" * 999), 1.0)
-
-    [refusal] = sent(session)
-    assert refusal["data"]["error"] == "The maximum size for a channel member is 1000 bytes."
+    assert session.effects() == [
+        Join("presence-a", PRESENCE, Member("u" * 129, "u" * 129, "x" * 2000))
+    ]
+    assert_sent(session)
 
 
 def test_unsubscribing_from_a_channel_not_joined_is_ignored() -> None:
