@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from client_auth import authorize_channel
 from client_auth.signatures import token
-from pusherd.protocol.channels import ChannelKind, ChannelType
+from pusherd.protocol.channels import (
+    ChannelKind,
+    ChannelType,
+    classify,
+    is_valid_name_characters,
+)
 from pusherd.protocol.errors import ServerShuttingDown, Terminated
 from pusherd.protocol.session import (
     ClientEvent,
@@ -1072,7 +1077,7 @@ def closed() -> Session:
 STATES = st.sampled_from([fresh, signed, in_channels, closed])
 
 
-def check_consistent(session: Session, before: Session | None, was_open: bool) -> None:
+def check_consistent(session: Session, before: dict[str, Any], was_open: bool) -> None:
     """What any input may change, and what it must leave intact."""
     subscriptions = dict(session.subscriptions)
     frames = [parse_wire(f) for f in session.messages_to_send()]
@@ -1081,10 +1086,17 @@ def check_consistent(session: Session, before: Session | None, was_open: bool) -
         assert frames == [] and effects == []
         return
     assert session.state is State.OPEN, "no peer input closes the connection"
-    assert subscriptions == (before.subscriptions if before else {}), "only the registry joins"
+    assert subscriptions == before, "only the registry joins and leaves"
     for effect in effects:
         if isinstance(effect, Join):
-            assert effect.channel not in subscriptions or effect.kind is not None
+            assert is_valid_name_characters(effect.channel) and len(effect.channel) <= 200
+            assert effect.kind == classify(effect.channel)
+            assert effect.kind.type is not ChannelType.SERVER_TO_USER
+            assert (effect.member is not None) is effect.kind.is_presence
+            if effect.member is not None:
+                assert effect.member.user_id == str(effect.member.raw_user_id) != ""
+                member = [effect.member.raw_user_id, effect.member.user_info]
+                json.dumps(member, allow_nan=False).encode()
         elif isinstance(effect, Leave):
             assert effect.channel in subscriptions
         elif isinstance(effect, ClientEvent):
@@ -1106,7 +1118,7 @@ def test_any_text_never_raises_and_leaves_the_session_open(text: str) -> None:
 
     session.receive_text(text, 1.0)
 
-    check_consistent(session, None, True)
+    check_consistent(session, {}, True)
 
 
 @given(JSON)
@@ -1115,7 +1127,7 @@ def test_any_json_value_never_raises(value: Any) -> None:
 
     session.receive_text(json.dumps(value), 1.0)
 
-    check_consistent(session, None, True)
+    check_consistent(session, {}, True)
 
 
 @settings(max_examples=500)
@@ -1124,8 +1136,7 @@ def test_any_message_in_any_state_never_raises_and_keeps_the_session_consistent(
     state: Any, message: dict[str, Any]
 ) -> None:
     session = state()
-    before = Session(session.app, session.socket_id, 0.0)
-    before.subscriptions = dict(session.subscriptions)
+    before = dict(session.subscriptions)
     was_open = session.state is State.OPEN
     user = session.user
 
@@ -1151,7 +1162,7 @@ def test_any_client_event_data_or_name_is_relayed_as_utf8_json_or_refused(
     )
     session.receive_text(json.dumps({"event": name, "data": data}), 2.0)
 
-    check_consistent(session, in_channels(), True)
+    check_consistent(session, in_channels().subscriptions, True)
 
 
 @given(STATES, st.floats(min_value=0, max_value=1e6))
