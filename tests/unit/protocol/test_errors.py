@@ -116,7 +116,7 @@ def test_a_subscription_error_is_the_soketi_shape_with_object_data() -> None:
     )
 
 
-def test_the_subscription_error_helpers_use_the_7_4_types_and_statuses() -> None:
+def test_the_subscription_error_builders_use_the_7_4_types_and_statuses() -> None:
     assert vars(errors.auth_error("x")) == {"type": "AuthError", "error": "x", "status": 401}
     invalid = errors.invalid_channel()
     assert (invalid.type, invalid.error, invalid.status) == (

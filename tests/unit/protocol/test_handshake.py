@@ -19,7 +19,7 @@ from pusherd.protocol.errors import (
     UnsupportedProtocol,
 )
 from pusherd.protocol.handshake import app_key_from_path, check_handshake
-from tests.unit.protocol.helpers import KEY, make_app
+from tests.unit.protocol.support import KEY, make_app
 
 QUERY = "protocol=7&client=js&version=8.6.0&flash=false"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pusherd.protocol import messages
 from pusherd.protocol.errors import ProtocolViolation
 from pusherd.protocol.messages import ClientMessage, parse_json, parse_message
-from tests.unit.protocol.helpers import decode
+from tests.unit.protocol.support import decode
 
 JSON = st.recursive(
     st.none()

@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from pusherd.protocol.channels import classify
 from pusherd.protocol.registry import ChannelRegistry, Outcome
 from pusherd.protocol.session import Close, Member, Session
-from tests.unit.protocol.helpers import (
+from tests.unit.protocol.support import (
     Node,
     assert_sent,
     decode,

@@ -29,7 +29,7 @@ from pusherd.protocol.session import (
     SignIn,
     State,
 )
-from tests.unit.protocol.helpers import (
+from tests.unit.protocol.support import (
     INVALID_FORMAT,
     KEY,
     SECRET,
@@ -391,10 +391,6 @@ def test_a_user_channel_of_the_signed_in_user_succeeds_without_joining() -> None
 
     assert_sent(session, succeeded("#server-to-user-12345"))
     assert session.effects() == []
-
-
-def _wrong_signature(session: Session, channel: str) -> str:
-    return subscribe(channel, auth=f"{KEY}:{'0' * 64}")
 
 
 LONG = "a" * 201
@@ -1033,16 +1029,47 @@ CHANNELS = (
     )
     | TEXT
 )
+AUTHS = st.sampled_from(
+    [
+        f"{KEY}:x",
+        "x",
+        token(KEY, SECRET, f"{SOCKET_ID}:private-a"),
+        token(KEY, SECRET, f"{SOCKET_ID}:presence-a"),
+        token(KEY, SECRET, f'{SOCKET_ID}:presence-a:{{"user_id":"u"}}'),
+    ]
+)
+#: payloads a real client sends, valid or nearly so
+VALID = st.sampled_from(
+    [
+        {"channel": "public"},
+        {"channel": "private-a", "auth": token(KEY, SECRET, f"{SOCKET_ID}:private-a")},
+        {
+            "channel": "presence-a",
+            "auth": token(KEY, SECRET, f'{SOCKET_ID}:presence-a:{{"user_id":"u"}}'),
+            "channel_data": '{"user_id":"u"}',
+        },
+        {"channel": "presence-a", "auth": token(KEY, SECRET, f"{SOCKET_ID}:presence-a")},
+        {"channel": "#server-to-user-u"},
+        {"auth": token(KEY, SECRET, f'{SOCKET_ID}::user::{{"id":"u"}}'), "user_data": '{"id":"u"}'},
+        {"auth": token(KEY, SECRET, f'{SOCKET_ID}::user::{{"id":"v"}}'), "user_data": '{"id":"v"}'},
+    ]
+)
 FIELDS = st.fixed_dictionaries(
     {},
     optional={
         "channel": CHANNELS | JSON,
-        "auth": st.sampled_from([f"{KEY}:x", "x"]) | JSON,
+        "auth": AUTHS | JSON,
         "channel_data": st.sampled_from(['{"user_id":"u"}', '{"user_id":1}']) | JSON,
-        "user_data": st.sampled_from(['{"id":"u"}', "{}"]) | JSON,
+        "user_data": st.sampled_from(['{"id":"u"}', '{"id":"v"}', "{}"]) | JSON,
     },
 )
+#: well-formed messages with valid or odd payloads, and envelopes of anything
+KNOWN = st.sampled_from(
+    ["pusher:subscribe", "pusher:unsubscribe", "pusher:signin", "pusher:ping", "client-a"]
+)
 MESSAGES = st.fixed_dictionaries(
+    {"event": KNOWN, "data": VALID | FIELDS}, optional={"channel": CHANNELS}
+) | st.fixed_dictionaries(
     {"event": EVENTS | TEXT | JSON},
     optional={"data": FIELDS | JSON, "channel": CHANNELS | JSON},
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from pusherd.protocol.session import Session
 from pusherd.protocol.users import UserRegistry, watchlist_events
-from tests.unit.protocol.helpers import Node, assert_sent, make_app, open_session, sent, signin
+from tests.unit.protocol.support import Node, assert_sent, make_app, open_session, sent, signin
 
 WATCHING = make_app(enable_user_authentication=True, enable_watchlist=True)
 
