@@ -1215,3 +1215,124 @@ def test_closing_sends_the_error_then_the_close_and_stops_input(refusal: Any) ->
     assert_sent(session, error(refusal.code, refusal.message))
     assert session.effects() == [Close(refusal.code, refusal.message)]
     assert session.state is State.CLOSED
+
+
+# Rule order: for neighbouring rules, break both and the earlier one answers.
+
+
+@pytest.mark.parametrize(
+    ("app", "channel", "subscribed", "event", "data", "message"),
+    [
+        (
+            make_app(),
+            "private-encrypted-a",
+            True,
+            "client-a",
+            {},
+            "The app does not have client messaging enabled.",
+        ),
+        (
+            CLIENT_APP,
+            "public",
+            False,
+            "client-a",
+            {},
+            "Client events are only supported on private and presence channels",
+        ),
+        (
+            CLIENT_APP,
+            "private-encrypted-a",
+            False,
+            "client-a",
+            {},
+            "Client events are not supported on encrypted channels",
+        ),
+        (
+            CLIENT_APP,
+            "private-a",
+            False,
+            "client-" + "e" * 300,
+            "x" * 20_000,
+            "Cannot broadcast client event (connection not subscribed to channel private-a)",
+        ),
+        (
+            CLIENT_APP,
+            "private-a",
+            True,
+            "client-" + "e" * 300,
+            "x" * 20_000,
+            "The event name is longer than the allowed 200 characters.",
+        ),
+    ],
+)
+def test_the_first_broken_11_2_rule_answers(
+    app: Any, channel: str, subscribed: bool, event: str, data: Any, message: str
+) -> None:
+    session = open_session(app)
+    if subscribed:
+        member_of(session, channel)
+
+    session.receive_text(client(event, channel, data), 1.0)
+
+    [refusal] = sent(session)
+    assert refusal["data"]["message"] == message
+
+
+def test_oversized_data_is_reported_before_the_rate_limit() -> None:
+    session = member_of(open_session(CLIENT_APP), "private-a")
+    for _ in range(10):
+        session.receive_text(client("client-a", "private-a"), 1.0)
+
+    session.receive_text(client("client-a", "private-a", "x" * 20_000), 1.0)
+    session.receive_text(client("client-a", "private-a"), 1.0)
+
+    assert [f["data"]["message"] for f in sent(session)] == [
+        "The event data is larger than the allowed 10240 bytes.",
+        "Client event rejected due to rate limit",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("app", "data", "message"),
+    [
+        (make_app(), "not an object", "User authentication is not enabled for this app"),
+        (
+            SIGNIN_APP,
+            {"auth": f"{KEY}:{'0' * 64}", "user_data": "[]"},
+            "Invalid signature",
+        ),
+    ],
+)
+def test_the_first_broken_12_2_cause_answers(app: Any, data: Any, message: str) -> None:
+    session = open_session(app)
+
+    session.receive_text(frame("pusher:signin", data), 1.0)
+
+    assert_sent(session, error(4009, message))
+
+
+def test_an_invalid_user_id_is_reported_before_the_other_user() -> None:
+    session = open_session(SIGNIN_APP)
+    signed_in(session, {"id": "1"})
+
+    session.receive_text(signin(session, {"id": "a b"}), 1.0)
+
+    assert_sent(session, error(4009, "Invalid user id"))
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        (subscribe("private-é"), "InvalidChannel"),
+        (subscribe("presence-é", auth=1, channel_data=1), "InvalidChannel"),
+        (subscribe("#server-to-user-a b"), "InvalidChannel"),
+        (subscribe("private-" + "é" * 300), "LimitReached"),
+    ],
+)
+def test_the_channel_name_is_checked_before_authorization(text: str, type_: str) -> None:
+    session = open_session()
+
+    session.receive_text(text, 1.0)
+
+    [refusal] = sent(session)
+    assert refusal["data"]["type"] == type_
