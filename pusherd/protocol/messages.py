@@ -3,14 +3,49 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pusherd.protocol.errors import ProtocolViolation
 from pusherd.protocol.names import EventName
 
+
+def _reject_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity are JavaScript, not JSON (RFC 8259 §6); relayed, they
+    # would make every receiving client's JSON.parse fail.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # "1e400" overflows to inf, which would be re-serialized as Infinity
+        raise ValueError("number out of range")
+    return value
+
+
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.JSONDecoder().decode
+_loads = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float).decode
+#: where a lone surrogate can come from: a \uD800-\uDFFF escape, or one in the text itself
+_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+
+
+def _decode(text: str) -> Any:
+    """Decode JSON whose every string can be sent back as UTF-8, or raise ProtocolViolation."""
+    try:
+        value = _loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolViolation from exc
+    if _SURROGATE.search(text) is not None:
+        # A lone surrogate has no UTF-8 form: echoing or relaying it would fail later,
+        # far from the client that sent it. Paired escapes (emoji) decode and pass.
+        try:
+            _dumps(value).encode()
+        except UnicodeEncodeError as exc:
+            raise ProtocolViolation from exc
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +63,7 @@ def parse_message(text: str) -> ClientMessage:
     Raises:
         ProtocolViolation: not JSON, not an object, or ``event`` missing or not a string.
     """
-    try:
-        value = _loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolViolation from exc
+    value = _decode(text)
     if not isinstance(value, dict):
         raise ProtocolViolation
     event = value.get("event")
@@ -86,7 +118,4 @@ def parse_json(text: str) -> Any:
     Raises:
         ProtocolViolation: not JSON.
     """
-    try:
-        return _loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolViolation from exc
+    return _decode(text)

@@ -15,7 +15,7 @@ from typing import Any
 from pusherd.protocol import messages
 from pusherd.protocol.app import App
 from pusherd.protocol.channels import ChannelKind
-from pusherd.protocol.errors import limit_reached
+from pusherd.protocol.errors import ErrorCode, SubscriptionError, limit_reached
 from pusherd.protocol.names import EventName, WebhookName
 from pusherd.protocol.session import Member, Session
 
@@ -101,17 +101,11 @@ class ChannelRegistry:
             # "Subscribing again: no state change, reply with subscription_succeeded again"
             session.send(self._succeeded(channel))
             return outcome
-        if (
-            member is not None
-            and channel is not None
-            and member.user_id not in channel.members
-            and len(channel.members) >= self.app.limit_presence_members
-        ):
-            error = limit_reached(
-                "The maximum members per presence channel limit was reached", 4100
-            )
-            session.send(error.to_message(name))
-            return outcome
+        if member is not None:
+            refusal = self._check_member(channel, member)
+            if refusal is not None:
+                session.send(refusal.to_message(name))
+                return outcome
         if channel is None:
             channel = self.channels[name] = Channel(name, kind)
             outcome.webhooks.append({"name": WebhookName.CHANNEL_OCCUPIED.value, "channel": name})
@@ -151,6 +145,36 @@ class ChannelRegistry:
                 outcome.webhooks.append({"name": WebhookName.CACHE_MISS.value, "channel": name})
         self._count_changed(channel, now, outcome)
         return outcome
+
+    def _check_member(self, channel: Channel | None, member: Member) -> SubscriptionError | None:
+        """Presence limits, in §7.2 step 3's order: member count, user id length, user_info."""
+        app = self.app
+        # "The member limit counts distinct user ids: a new connection of a user already
+        # in the channel is never refused by it."
+        if (
+            channel is not None
+            and member.user_id not in channel.members
+            and len(channel.members) >= app.limit_presence_members
+        ):
+            return limit_reached(
+                "The maximum members per presence channel limit was reached",
+                ErrorCode.OVER_CAPACITY,
+            )
+        if len(member.user_id) > app.limit_user_id_length:
+            return limit_reached(
+                f"The user id is longer than the allowed {app.limit_user_id_length} characters.",
+                ErrorCode.UNAUTHORIZED,
+            )
+        # "UTF-8 of user_info serialised as compact JSON" (LIMITS.md): a string counts its quotes.
+        if (
+            member.user_info is not None
+            and len(messages.dumps(member.user_info).encode()) > app.limit_user_info_bytes
+        ):
+            return limit_reached(
+                f"The maximum size for a channel member is {_size_text(app.limit_user_info_bytes)}.",
+                ErrorCode.CLIENT_EVENT_REJECTED,
+            )
+        return None
 
     def leave(self, session: Session, name: str, now: float) -> Outcome:
         """Remove ``session`` from a channel (§7.5); unknown pairs are ignored."""
@@ -253,6 +277,10 @@ class ChannelRegistry:
     def _succeeded(self, channel: Channel) -> str:
         presence = channel.presence() if channel.kind.is_presence else None
         return messages.subscription_succeeded(channel.name, presence)
+
+
+def _size_text(limit: int) -> str:
+    return f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit} bytes"
 
 
 _EMPTY: dict[Session, None] = {}

@@ -285,21 +285,8 @@ class Session:
         self._check_channel_auth(channel, data.get("auth"), channel_data, kind)
         if not kind.is_presence:
             return kind, None
-        member = self._presence_member(channel_data)
-        if len(member.user_id) > app.limit_user_id_length:
-            raise limit_reached(
-                f"The user id is longer than the allowed {app.limit_user_id_length} characters.",
-                ErrorCode.UNAUTHORIZED,
-            )
-        if (
-            member.user_info is not None
-            and messages.json_size(member.user_info) > app.limit_user_info_bytes
-        ):
-            raise limit_reached(
-                f"The maximum size for a channel member is {_size_text(app.limit_user_info_bytes)}.",
-                ErrorCode.CLIENT_EVENT_REJECTED,
-            )
-        return kind, member
+        # The limits of §7.2 step 3 need the channel's members: the registry checks them.
+        return kind, self._presence_member(channel_data)
 
     def _check_channel_auth(
         self, channel: str, auth: Any, channel_data: str | None, kind: ChannelKind
@@ -396,7 +383,8 @@ class Session:
             if isinstance(watched, list)
             else []
         )
-        truncated = len(watchlist) > app.limit_watchlist_size
+        # The watchlist, its 4302 warning included, is opt-in per app (§12.4).
+        truncated = app.enable_watchlist and len(watchlist) > app.limit_watchlist_size
         user = User(
             user_id,
             value.get("user_info"),
@@ -476,7 +464,3 @@ def _signin_error(message: str) -> PusherError:
 
 def _signin_success(user_data: str) -> str:
     return messages.serialize_event(EventName.SIGNIN_SUCCESS, {"user_data": user_data})
-
-
-def _size_text(limit: int) -> str:
-    return f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit} bytes"
