@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -40,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from client_auth.channels import authorize_channel
+from client_auth.channels import authorize_channel, is_valid_channel_name, is_valid_socket_id
 from client_auth.users import authenticate_user
 
 __all__ = ["AuthConfig", "ChannelRule", "UserResolver", "auth_app", "auth_routes"]
@@ -56,10 +55,6 @@ UserResolver = Callable[[dict[str, Any]], dict[str, Any] | Awaitable[dict[str, A
 """``user(claims)``: the sign-in user object
 ``{"id": str, "user_info"?: ..., "watchlist"?: [...]}``. Sync or async."""
 
-# PROTOCOL.md §6.2; [0-9] rather than \d, which also matches non-ASCII digits.
-_SOCKET_ID = re.compile(r"[0-9]+\.[0-9]+")
-_CHANNEL_NAME = re.compile(r"[-a-zA-Z0-9_=@,.;]+")
-_MAX_CHANNEL_NAME = 200
 # pusher-js sends two short fields; anything far larger is not an auth request.
 _MAX_BODY = 16 * 1024
 
@@ -242,7 +237,7 @@ async def _fields(request: Request) -> dict[str, Any]:
 
 def _socket_id(fields: dict[str, Any]) -> str:
     socket_id = fields.get("socket_id")
-    if not isinstance(socket_id, str) or not _SOCKET_ID.fullmatch(socket_id):
+    if not is_valid_socket_id(socket_id):
         raise _Refusal(400, "socket_id must look like 1234.5678")
     return socket_id
 
@@ -251,7 +246,7 @@ def _channel_name(fields: dict[str, Any]) -> str:
     channel = fields.get("channel_name")
     if not isinstance(channel, str) or not channel:
         raise _Refusal(400, "channel_name is missing")
-    if len(channel) > _MAX_CHANNEL_NAME or not _CHANNEL_NAME.fullmatch(channel):
+    if not is_valid_channel_name(channel):
         raise _Refusal(400, "channel_name is not a valid channel name")
     if not channel.startswith(("private-", "presence-")):
         raise _Refusal(400, "only private- and presence- channels need authorization")
@@ -311,11 +306,14 @@ def _channel_answer(
                 presence_data["user_info"] = user_info(claims)
     if channel.startswith("private-encrypted-") and config.encryption_master_key is None:
         raise _Refusal(500, "encrypted channels need encryption_master_key in the auth config")
-    return authorize_channel(
-        config.key,
-        config.secret,
-        socket_id,
-        channel,
-        presence_data,
-        encryption_master_key=config.encryption_master_key,
-    )
+    try:
+        return authorize_channel(
+            config.key,
+            config.secret,
+            socket_id,
+            channel,
+            presence_data,
+            encryption_master_key=config.encryption_master_key,
+        )
+    except (TypeError, ValueError) as error:
+        raise _Refusal(500, f"the presence data cannot be signed: {error}") from None
