@@ -75,12 +75,11 @@ def test_stringify_output_parses_back_to_the_same_value(value):
     )
 
 
+# No digits, so no key is integer-like; no surrogates, which json.dumps writes unescaped.
+word_keys = st.text(st.characters(exclude_categories=("Cs", "Nd")))
 plain_values = st.recursive(
     st.none() | st.booleans() | st.integers(-SAFE_INTEGER, SAFE_INTEGER) | st.text(),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(st.characters(exclude_categories=("Nd",))), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(word_keys, inner, max_size=4),
     max_leaves=12,
 )
 
