@@ -68,7 +68,8 @@ class AuthConfig:
     Attributes:
         key: the app key.
         secret: the app secret.
-        jwt_key: the HS* shared secret, or the PEM public key for RS*/ES*/EdDSA tokens.
+        jwt_key: the HS* shared secret (at least as many bytes as the hash: 32 for HS256,
+            or PyJWT warns), or the PEM public key for RS*/ES*/EdDSA tokens.
         jwt_algorithms: the algorithms accepted; never mix HS* with public-key ones.
         jwt_audience: the required ``aud`` claim, if any.
         jwt_issuer: the required ``iss`` claim, if any.
