@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from client_auth.channels import is_valid_socket_id
+from client_auth.serialize import stringify
 from client_auth.signatures import token
 
 
@@ -18,6 +19,9 @@ def authenticate_user(
 ) -> dict[str, str]:
     """Build the JSON body a user-auth endpoint returns to pusher-js.
 
+    The result is byte-identical to pusher-http-node's ``authenticateUser`` for the same
+    arguments.
+
     Args:
         key: the app key.
         secret: the app secret.
@@ -28,12 +32,14 @@ def authenticate_user(
         ``{"auth": ..., "user_data": ...}``.
 
     Raises:
-        ValueError: ``user`` has no non-empty string ``id``.
+        ValueError: an invalid socket id, or ``user`` has no non-empty string ``id``.
     """
+    if not is_valid_socket_id(socket_id):
+        raise ValueError(f"invalid socket id: {socket_id!r}")
     user_id = user.get("id")
     if not isinstance(user_id, str) or not user_id:
         raise ValueError('the user data must contain a non-empty string "id" field')
-    user_data = json.dumps(user, separators=(",", ":"), ensure_ascii=False)
+    user_data = stringify(user)
     return {
         "auth": token(key, secret, string_to_sign(socket_id, user_data)),
         "user_data": user_data,
