@@ -53,7 +53,10 @@ def authorize_channel(
         result["channel_data"] = channel_data
     elif channel.startswith("presence-"):
         raise ValueError("presence channels need presence_data with a user_id")
-    result = {"auth": token(key, secret, string_to_sign(socket_id, channel, channel_data)), **result}
+    result = {
+        "auth": token(key, secret, string_to_sign(socket_id, channel, channel_data)),
+        **result,
+    }
     if channel.startswith("private-encrypted-"):
         if encryption_master_key is None:
             raise ValueError("encrypted channels need the 32-byte encryption master key")

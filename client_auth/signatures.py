@@ -22,7 +22,9 @@ def sign(secret: str, string_to_sign: str | bytes) -> str:
 
 def verify(secret: str, string_to_sign: str | bytes, signature: str) -> bool:
     """Tell, in constant time, whether ``signature`` is the HMAC of ``string_to_sign``."""
-    return hmac.compare_digest(sign(secret, string_to_sign).encode(), signature.encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        sign(secret, string_to_sign).encode(), signature.encode("utf-8", "replace")
+    )
 
 
 def token(key: str, secret: str, string_to_sign: str) -> str:

@@ -13,7 +13,9 @@ def string_to_sign(socket_id: str, user_data: str) -> str:
     return f"{socket_id}::user::{user_data}"
 
 
-def authenticate_user(key: str, secret: str, socket_id: str, user: dict[str, Any]) -> dict[str, str]:
+def authenticate_user(
+    key: str, secret: str, socket_id: str, user: dict[str, Any]
+) -> dict[str, str]:
     """Build the JSON body a user-auth endpoint returns to pusher-js.
 
     Args:
@@ -32,4 +34,7 @@ def authenticate_user(key: str, secret: str, socket_id: str, user: dict[str, Any
     if not isinstance(user_id, str) or not user_id:
         raise ValueError('the user data must contain a non-empty string "id" field')
     user_data = json.dumps(user, separators=(",", ":"), ensure_ascii=False)
-    return {"auth": token(key, secret, string_to_sign(socket_id, user_data)), "user_data": user_data}
+    return {
+        "auth": token(key, secret, string_to_sign(socket_id, user_data)),
+        "user_data": user_data,
+    }

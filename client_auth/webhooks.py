@@ -10,7 +10,9 @@ def sign_webhook(secret: str, body: bytes) -> str:
     return sign(secret, body)
 
 
-def verify_webhook(key: str, secret: str, header_key: str | None, signature: str | None, body: bytes) -> bool:
+def verify_webhook(
+    key: str, secret: str, header_key: str | None, signature: str | None, body: bytes
+) -> bool:
     """Tell whether a received webhook carries this app's key and a valid signature.
 
     Args:
