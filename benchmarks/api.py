@@ -10,6 +10,23 @@ from benchmarks.target import Target, resolve
 from client_auth.api import encode_query, signed_params
 
 
+def signed_request(target: Target, path: str, body: bytes, timestamp: int | None = None) -> bytes:
+    """Return the bytes of a signed ``POST path`` request with a JSON ``body``.
+
+    Args:
+        target: the server and app credentials.
+        path: the API path, e.g. ``/apps/app-id/events``.
+        body: the JSON body.
+        timestamp: ``auth_timestamp`` in Unix seconds; now when omitted.
+    """
+    params = signed_params(target.key, target.secret, "POST", path, body, timestamp=timestamp)
+    head = (
+        f"POST {path}?{encode_query(params)} HTTP/1.1\r\nHost: {target.address}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 class HttpError(ConnectionError):
     """The connection closed or failed before a whole response arrived."""
 
@@ -82,14 +99,9 @@ class ApiClient:
             TimeoutError: no response within ``limit`` seconds.
         """
         protocol = await self._connection()
-        query = encode_query(signed_params(self.target.key, self.target.secret, "POST", path, body))
-        head = (
-            f"POST {path}?{query} HTTP/1.1\r\nHost: {self.target.address}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
         protocol.waiter = asyncio.get_running_loop().create_future()
         assert protocol.transport is not None
-        protocol.transport.write(head.encode() + body)
+        protocol.transport.write(signed_request(self.target, path, body))
         try:
             async with asyncio.timeout(limit):
                 return await protocol.waiter

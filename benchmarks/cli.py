@@ -36,7 +36,7 @@ SCENARIOS: dict[str, tuple[Callable[..., dict[str, Any]], dict[str, Any]]] = {
     ),
     "client-events": (
         scenarios.client_events,
-        {"pairs": 50, "messages": 20, "pair_rate": 10.0},
+        {"pairs": 50, "messages": 20, "pair_rate": 5.0},
     ),
     "soketi-ci": (
         scenarios.soketi_ci,

@@ -333,7 +333,7 @@ def trigger(
 
 
 def client_events(
-    settings: Settings, pairs: int = 50, messages: int = 20, pair_rate: float = 10.0
+    settings: Settings, pairs: int = 50, messages: int = 20, pair_rate: float = 5.0
 ) -> dict[str, Any]:
     """Pairs on private channels; one client event there and an echo back, timed round trip."""
     duration = messages / pair_rate * 3 + settings.timeout if pair_rate > 0 else settings.timeout
