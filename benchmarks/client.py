@@ -27,7 +27,9 @@ class PusherSocket:
         "channel",
         "closed",
         "connection",
+        "errors",
         "established",
+        "first_error",
         "on_timed",
         "socket_id",
         "subscribed",
@@ -44,6 +46,8 @@ class PusherSocket:
         self.subscribed: asyncio.Future[None] = loop.create_future()
         self.tracker = SequenceTracker()
         self.closed = False
+        self.errors = 0
+        self.first_error = ""
 
     def on_text(self, frame: str | bytes) -> None:
         """Dispatch one frame: the timed fast path first, then protocol frames."""
@@ -63,7 +67,10 @@ class PusherSocket:
         elif event == "pusher:ping" and self.connection is not None:
             self.connection.send(wire.pong())
         elif event in ("pusher:error", "pusher:subscription_error"):
-            error = SubscribeError(f"{event}: {str(data)[:200]}")
+            # Counted as well: a refused client event is an error after subscription.
+            self.errors += 1
+            self.first_error = self.first_error or f"{event}: {str(data)[:200]}"
+            error = SubscribeError(self.first_error)
             _reject(self.established, error)
             _reject(self.subscribed, error)
 

@@ -299,6 +299,8 @@ class Pairs(Role):
                     self.round_trips.append(await waiter)
             except TimeoutError:
                 self.lost += 1
+                if a.errors:
+                    break  # refused (client events disabled?): waiting on would only add losses
             finally:
                 del self.waiters[seq]
             if interval:
@@ -310,6 +312,8 @@ class Pairs(Role):
             **result,
             "pairs": len(self.pairs),
             "lost": self.lost,
+            "server_errors": sum(a.errors + b.errors for a, b in self.pairs),
+            "first_error": next((a.first_error for a, _ in self.pairs if a.first_error), ""),
             "latencies_ns": self.round_trips.tobytes(),
         }
 

@@ -354,11 +354,12 @@ def client_events(
         "pairs": sum(r["pairs"] for r in results),
         "pair_failed": sum(r["failed"] for r in ready),
         "round_trips_lost": sum(r["lost"] for r in results),
+        "server_errors": sum(r["server_errors"] for r in results),
         **window.close(sum(r["cpu_s"] for r in results)),
         **summarize_ns(latencies(results), "rtt"),
     }
     metrics["round_trips_per_s"] = round(rate(metrics["rtt_count"], metrics["window_s"]), 1)
-    errors = [r["first_error"] for r in ready if r.get("first_error")]
+    errors = [r["first_error"] for r in (*ready, *results) if r.get("first_error")]
     if errors:
         metrics["first_error"] = errors[0]
     params = {"pairs": pairs, "messages": messages, "pair_rate": pair_rate}
