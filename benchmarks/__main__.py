@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(args, output)
         else:
             compare(args, output)
-    except (TargetError, BenchmarkError) as exc:
+    except (TargetError, BenchmarkError, ProcessLookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

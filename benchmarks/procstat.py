@@ -33,15 +33,26 @@ class ProcessProbe:
     """Reads CPU time and RSS of a process and its children (a server may fork workers)."""
 
     def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
+        """Attach to ``pid``.
+
+        Raises:
+            ProcessLookupError: no process has that PID.
+        """
+        try:
+            self.process = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            raise ProcessLookupError(f"no server process with PID {pid}") from None
 
     def sample(self) -> Sample:
         """Read the process tree now.
 
         Raises:
-            psutil.NoSuchProcess: the server exited.
+            ProcessLookupError: the server exited.
         """
-        processes = [self.process, *self.process.children(recursive=True)]
+        try:
+            processes = [self.process, *self.process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            raise ProcessLookupError(f"the server (PID {self.process.pid}) exited") from None
         cpu = 0.0
         rss = 0
         for proc in processes:
@@ -51,7 +62,7 @@ class ProcessProbe:
                 rss += proc.memory_info().rss
             except psutil.NoSuchProcess:
                 if proc is self.process:
-                    raise
+                    raise ProcessLookupError(f"the server (PID {proc.pid}) exited") from None
         return Sample(at=time.monotonic(), cpu_s=cpu, rss_bytes=rss)
 
 

@@ -1,5 +1,9 @@
 import os
 import resource
+import subprocess
+import sys
+
+import pytest
 
 from benchmarks.procstat import ProcessProbe, Sample, raise_fd_limit, usage
 
@@ -34,3 +38,12 @@ def test_probe_sees_this_process_burn_cpu():
 def test_fd_soft_limit_is_raised_to_the_hard_limit():
     hard = raise_fd_limit()
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+
+
+def test_a_pid_with_no_process_is_a_lookup_error():
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    gone = int(child.stdout)
+    with pytest.raises(ProcessLookupError, match=f"no server process with PID {gone}"):
+        ProcessProbe(gone)
