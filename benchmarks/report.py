@@ -37,6 +37,7 @@ HEADLINES: dict[str, tuple[tuple[str, str], ...]] = {
         ("server_cpu_pct", "server CPU %"),
         ("server_cpu_us_per_delivery", "server µs/delivery"),
         ("generator_cpu_pct", "gen CPU %"),
+        ("generator_cpu_us_per_delivery", "gen µs/delivery"),
     ),
     "trigger": (
         ("clients", "clients"),
