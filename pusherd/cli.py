@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import textwrap
 import time
 import typing
 from collections.abc import Sequence
@@ -23,11 +24,11 @@ logger = logging.getLogger("pusherd.hub")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pusherd",
-        description=(
+        description=textwrap.fill(
             "A self-hosted, Pusher-compatible channel server: WebSocket (protocol 7) at "
             "/app/{key} and the signed HTTP API at /apps/{id}/..., on one port."
         ),
-        epilog=(
+        epilog=textwrap.fill(
             "Every option can also be set in the environment as PUSHERD_<OPTION> "
             "(e.g. PUSHERD_PORT=6001) or in the TOML file given by --config / PUSHERD_CONFIG. "
             "Precedence: command line, environment, file, defaults. "
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
             + "); several apps from [[apps]] tables in the file. With no app configured, a "
             "development app (id 1, key app-key, secret app-secret) is served."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pusherd {__version__}")
     parser.add_argument(

@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import ssl
+import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -182,8 +183,8 @@ class Connection(asyncio.Protocol):
     # asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = typing.cast(asyncio.Transport, transport)
         self.write = transport.write
         self.server.connections.add(self)
 
@@ -254,7 +255,7 @@ class Connection(asyncio.Protocol):
         ):
             self.upgrade_request = True
             return
-        path, _, query = self.url.decode("latin-1").partition("?")
+        path, _, query = self.url.decode("utf-8", "surrogateescape").partition("?")
         if self.body_size > self.server.settings.limit_http_body_bytes:
             self.respond(
                 json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large"), False
@@ -329,7 +330,7 @@ class Connection(asyncio.Protocol):
         self.ws = WebSocketProtocol(SERVER, max_size=settings.ws_max_message_bytes)
         assert self.transport is not None
         self.transport.set_write_buffer_limits(high=settings.ws_write_buffer_bytes)
-        path, _, query = self.url.decode("latin-1").partition("?")
+        path, _, query = self.url.decode("utf-8", "surrogateescape").partition("?")
         hub = server.hub
         try:
             app = check_handshake(

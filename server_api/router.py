@@ -127,6 +127,8 @@ class Api:
         app, params = self._find_app(path_params, request.query)
         if len(request.body) > self.max_body_bytes:
             raise ApiError(413, f"Request body is larger than {self.max_body_bytes} bytes")
+        if params is None:
+            params = parse_query(request.query)
         now = self.clock()
         check_signature(app, request.method, path, params, request.body, now=now)
         check_enabled(app)
@@ -134,14 +136,18 @@ class Api:
         authorized = AuthorizedRequest(app, params, request.body, path_params)
         return await route.handler(self.hub, authorized)
 
-    def _find_app(self, path_params: dict[str, str], query: str) -> tuple[App, dict[str, str]]:
+    def _find_app(
+        self, path_params: dict[str, str], query: str
+    ) -> tuple[App, dict[str, str] | None]:
+        """Return the addressed app, and the parsed query if finding the app needed it."""
         app_id = path_params.get("app_id")
         if app_id is not None:
             app = self.apps.by_id(app_id)
             if app is None:
                 raise ApiError(404, "Unknown app_id")
-            return app, parse_query(query)
-        # The short terminate path names no app: the key is the only way to find it.
+            return app, None
+        # The short terminate path names no app: the key is the only way to find it, so the
+        # query is read before the body cap is checked (HTTP_API.md §2.3, §6).
         params = parse_query(query)
         app = self.apps.by_key(params.get("auth_key", ""))
         if app is None:

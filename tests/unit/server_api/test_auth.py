@@ -220,3 +220,9 @@ async def test_an_app_over_its_rate_gets_429_with_retry_after() -> None:
     now[0] += 0.5
     assert (await api.handle(signed("POST", "/apps/3/events", event))).status == 200
     assert len(hub.publications) == 3
+
+
+@pytest.mark.parametrize("rate", [0, -1.0])
+def test_a_bucket_needs_a_positive_rate(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate must be positive"):
+        TokenBucket(rate, now=0)

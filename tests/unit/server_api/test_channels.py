@@ -132,3 +132,16 @@ async def test_users_of_an_empty_presence_channel_is_an_empty_list() -> None:
 async def test_users_of_a_non_presence_channel_is_400(name: str) -> None:
     status, _ = await get(f"/apps/3/channels/{name}/users")
     assert status == 400
+
+
+@pytest.mark.anyio
+async def test_the_listing_keeps_to_the_prefix_whatever_the_hub_returns() -> None:
+    class CarelessHub(FakeHub):
+        async def channels(self, app, prefix):  # type: ignore[no-untyped-def]
+            return dict(self.stats)
+
+    status, body = await get(
+        "/apps/3/channels", {"filter_by_prefix": "presence-"}, CarelessHub(stats=dict(STATS))
+    )
+    assert status == 200
+    assert set(body["channels"]) == {"presence-foobar", "presence-another"}  # type: ignore[index]

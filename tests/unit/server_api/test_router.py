@@ -235,3 +235,32 @@ async def test_percent_encoded_path_segments_are_decoded_but_signed_as_sent() ->
     response = await api.handle(signed("GET", path))
     assert response.status == 200
     assert payload(response) == {"users": [{"id": "7"}]}
+
+
+@pytest.mark.anyio
+async def test_the_body_cap_is_checked_before_the_query_is_read() -> None:
+    api, _hub = make_api(max_body_bytes=10)
+    request = signed("POST", "/apps/3/events", EVENT)
+    request = replace(request, query=request.query + "&auth_key=dup")
+    assert (await api.handle(request)).status == 413
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "swapped", [b'{"name":"e","channels":["c"],"data":"other"}', b"not json", b""]
+)
+async def test_a_body_other_than_the_signed_one_gets_401_whatever_it_holds(
+    swapped: bytes,
+) -> None:
+    api, hub = make_api()
+    request = replace(signed("POST", "/apps/3/events", EVENT), body=swapped)
+    response = await api.handle(request)
+    assert response.status == 401
+    assert hub.published == []
+
+
+@pytest.mark.anyio
+async def test_a_body_sent_without_body_md5_gets_401() -> None:
+    api, _hub = make_api()
+    request = replace(signed("POST", "/apps/3/events"), body=b'{"name":"e","channel":"c"}')
+    assert (await api.handle(request)).status == 401
