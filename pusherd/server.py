@@ -392,6 +392,8 @@ class Connection(asyncio.Protocol):
                 continue
             if session is None or self.closing:
                 continue
+            hub.messages_in += 1
+            hub.bytes_in += len(payload)
             if opcode is Opcode.BINARY:
                 session.receive_binary(hub.clock())
                 hub.process(session)
