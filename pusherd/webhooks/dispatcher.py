@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -101,8 +102,10 @@ class WebhookDispatcher:
         resumed = await self.outbox.pending()
         if resumed:
             logger.info("resuming %d pending webhook deliveries", len(resumed))
+        now = self.clock()
         for delivery in resumed:
-            self._push(delivery)
+            # The back-off belonged to the previous process; try again now.
+            self._push(dataclasses.replace(delivery, next_attempt=min(delivery.next_attempt, now)))
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self, grace: float = 5.0) -> None:
