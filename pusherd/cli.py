@@ -118,7 +118,16 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     logger.info("draining connections (grace %ss)", settings.timeout_shutdown)
-    await node.drain()
+    drain = loop.create_task(node.drain())
+    # A second signal during the drain means: stop now.
+    stop.clear()
+    again = loop.create_task(stop.wait())
+    done, _ = await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
+    if drain not in done:
+        logger.warning("second signal: stopping without waiting for the drain")
+        drain.cancel()
+        await node.stop()
+    again.cancel()
     logger.info("stopped")
 
 

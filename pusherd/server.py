@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import ssl
+import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -182,7 +183,8 @@ class Connection(asyncio.Protocol):
     # asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's TCPTransport is not an asyncio.Transport subclass, so no isinstance check.
+        transport = typing.cast(asyncio.Transport, transport)
         self.transport = transport
         self.write = transport.write
         self.server.connections.add(self)
