@@ -132,6 +132,11 @@ async def run(settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["apps"]:
+        from pusherd.appstore.cli import main as apps_main
+
+        return apps_main(argv[1:])
     parser = build_parser()
     args = vars(parser.parse_args(argv))
     config = args.pop("config")

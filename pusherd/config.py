@@ -84,6 +84,16 @@ class Settings:
     webhook_timeout: float = field(
         default=5.0, metadata={"help": "seconds one webhook request may take"}
     )
+    app_store_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "database of apps besides the file/env ones "
+            "(sqlite+aiosqlite:///apps.db, postgresql+asyncpg://...)"
+        },
+    )
+    app_store_refresh: float = field(
+        default=5.0, metadata={"help": "seconds between reloads of the app database"}
+    )
     ssl_certfile: str | None = field(
         default=None, metadata={"help": "TLS certificate (PEM): serve wss/https"}
     )
@@ -204,6 +214,19 @@ def _load_apps(
         only = next(iter(apps.values()))
         apps = {only.id: dataclasses.replace(only, extra={"default": True})}
     return tuple(apps.values())
+
+
+def app_from_spec(spec: Mapping[str, Any], where: str = "app") -> App:
+    """Build one app from plain values (strings, numbers, lists), as in ``[[apps]]``.
+
+    Raises:
+        ConfigError: listing every bad value.
+    """
+    problems: list[str] = []
+    app = _build_app(where, spec, problems)
+    if problems or app is None:
+        raise ConfigError(problems)
+    return app
 
 
 def _build_app(where: str, spec: Mapping[str, Any], problems: list[str]) -> App | None:

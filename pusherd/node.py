@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from pusherd.apps import StaticAppStore
+from pusherd.appstore.layered import LayeredAppStore
 from pusherd.config import Settings
 from pusherd.hub import Hub
 from pusherd.metrics import Metrics
@@ -26,7 +27,7 @@ class Node:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.apps = StaticAppStore(settings.apps)
+        self.apps = _app_store(settings)
         self.webhooks = WebhookDispatcher(
             self.apps,
             _outbox(settings),
@@ -64,6 +65,8 @@ class Node:
         return self.server.port
 
     async def start(self) -> None:
+        if isinstance(self.apps, LayeredAppStore):
+            await self.apps.start()
         await self.webhooks.start()
         await self.server.start()
 
@@ -72,6 +75,7 @@ class Node:
         self.draining = True
         await self.server.stop()
         await self.webhooks.close(grace=min(1.0, self.settings.webhook_timeout))
+        await self._close_apps()
 
     async def drain(self) -> None:
         """Shut down gracefully within ``timeout_shutdown`` seconds.
@@ -89,6 +93,11 @@ class Node:
             await asyncio.wait_for(self.webhooks.close(grace=remaining * 0.9), remaining)
         except TimeoutError:
             logger.warning("webhooks not flushed within the grace period")
+        await self._close_apps()
+
+    async def _close_apps(self) -> None:
+        if isinstance(self.apps, LayeredAppStore):
+            await self.apps.close()
 
     def health(self, request: ApiRequest) -> ApiResponse:
         """The process is up."""
@@ -103,6 +112,16 @@ class Node:
         )
         body = json.dumps({"ready": ready, "connections": self.hub.connection_count}).encode()
         return ApiResponse(200 if ready else 503, body)
+
+
+def _app_store(settings: Settings) -> StaticAppStore | LayeredAppStore:
+    if not settings.app_store_url:
+        return StaticAppStore(settings.apps)
+    from pusherd.appstore.sql import SqlApps
+
+    # With a database of apps, the development app is not served.
+    static = StaticAppStore(() if settings.uses_default_app else settings.apps)
+    return LayeredAppStore(static, SqlApps(settings.app_store_url), settings.app_store_refresh)
 
 
 def _outbox(settings: Settings) -> Outbox:
