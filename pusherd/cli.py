@@ -89,6 +89,10 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # httpx logs every webhook request's full URL (maybe a token in its query) at INFO.
+    quiet = logging.DEBUG if settings.log_level.lower() == "debug" else logging.WARNING
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 async def run(settings: Settings) -> None:

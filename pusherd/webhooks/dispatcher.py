@@ -29,6 +29,12 @@ from server_api.hub import AppStore
 
 logger = logging.getLogger("pusherd.webhooks")
 
+
+def _where(url: str) -> str:
+    """The URL without its query: a receiver's token must not reach the logs."""
+    return url.partition("?")[0]
+
+
 #: outcomes counted in :attr:`WebhookDispatcher.results` (and the metrics)
 RESULTS = ("success", "retry", "dead_letter", "lost")
 
@@ -210,7 +216,7 @@ class WebhookDispatcher:
             self.results["dead_letter"] += 1
             logger.warning(
                 "webhook to %s failed %d times (%s): moved to the dead letters of app %s",
-                delivery.url,
+                _where(delivery.url),
                 failed.attempts,
                 error,
                 delivery.app_id,
@@ -224,13 +230,15 @@ class WebhookDispatcher:
                 self.results["lost"] += 1
                 logger.warning(
                     "webhook to %s lost at shutdown (%s) for app %s",
-                    delivery.url,
+                    _where(delivery.url),
                     error,
                     delivery.app_id,
                 )
             return
         self.results["retry"] += 1
-        logger.info("webhook to %s failed (%s); retry in %.1fs", delivery.url, error, backoff)
+        logger.info(
+            "webhook to %s failed (%s); retry in %.1fs", _where(delivery.url), error, backoff
+        )
         await self._save(failed)
         self._push(failed)
 
