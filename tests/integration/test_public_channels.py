@@ -78,6 +78,8 @@ async def test_a_batch_arrives_in_order_with_its_own_exclusions(
     await anyio.to_thread.run_sync(lambda: sdk.trigger_batch(batch))
     for n in range(5):
         await js.wait_for(lambda r, n=n: r["type"] == "event" and r["client"] == "b" and r["data"] == {"n": n})
+    # a's frames travel on another socket: wait for its last one too before comparing.
+    await js.wait_for(lambda r: r["type"] == "event" and r["client"] == "a" and r["data"] == {"n": 4})
     steps_a = [r["data"]["n"] for r in js.events("a", "step")]
     steps_b = [r["data"]["n"] for r in js.events("b", "step")]
     assert steps_b == [0, 1, 2, 3, 4]
