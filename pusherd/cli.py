@@ -90,6 +90,10 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # httpx logs every webhook request's full URL (maybe a token in its query) at INFO.
+    quiet = logging.DEBUG if settings.log_level.lower() == "debug" else logging.WARNING
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 async def run(settings: Settings) -> None:
@@ -119,11 +123,25 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     logger.info("draining connections (grace %ss)", settings.timeout_shutdown)
-    await node.drain()
+    drain = loop.create_task(node.drain())
+    # A second signal during the drain means: stop now.
+    stop.clear()
+    again = loop.create_task(stop.wait())
+    done, _ = await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
+    if drain not in done:
+        logger.warning("second signal: stopping without waiting for the drain")
+        drain.cancel()
+        await node.stop()
+    again.cancel()
     logger.info("stopped")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["apps"]:
+        from pusherd.appstore.cli import main as apps_main
+
+        return apps_main(argv[1:])
     parser = build_parser()
     args = vars(parser.parse_args(argv))
     config = args.pop("config")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pusherd.protocol.app import App, Secret, Webhook
+from pusherd.protocol.names import WebhookName
 
 ENV_PREFIX = "PUSHERD_"
 APP_ENV_PREFIX = "PUSHERD_APP_"
@@ -68,6 +69,30 @@ class Settings:
     )
     limit_http_body_bytes: int = field(
         default=1_048_576, metadata={"help": "largest HTTP request body (413)"}
+    )
+    webhook_delay: float = field(
+        default=3.0,
+        metadata={"help": "seconds channel_vacated/member_removed wait for a re-join"},
+    )
+    webhook_retry_window: float = field(
+        default=300.0,
+        metadata={"help": "seconds a failing webhook is retried before it is a dead letter"},
+    )
+    webhook_retry_initial: float = field(
+        default=1.0, metadata={"help": "first webhook retry back-off in seconds (doubles)"}
+    )
+    webhook_timeout: float = field(
+        default=5.0, metadata={"help": "seconds one webhook request may take"}
+    )
+    app_store_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "database of apps besides the file/env ones "
+            "(sqlite+aiosqlite:///apps.db, postgresql+asyncpg://...)"
+        },
+    )
+    app_store_refresh: float = field(
+        default=5.0, metadata={"help": "seconds between reloads of the app database"}
     )
     ssl_certfile: str | None = field(
         default=None, metadata={"help": "TLS certificate (PEM): serve wss/https"}
@@ -191,6 +216,19 @@ def _load_apps(
     return tuple(apps.values())
 
 
+def app_from_spec(spec: Mapping[str, Any], where: str = "app") -> App:
+    """Build one app from plain values (strings, numbers, lists), as in ``[[apps]]``.
+
+    Raises:
+        ConfigError: listing every bad value.
+    """
+    problems: list[str] = []
+    app = _build_app(where, spec, problems)
+    if problems or app is None:
+        raise ConfigError(problems)
+    return app
+
+
 def _build_app(where: str, spec: Mapping[str, Any], problems: list[str]) -> App | None:
     values: dict[str, Any] = {}
     before = len(problems)
@@ -279,20 +317,28 @@ def _webhooks(value: Any) -> tuple[Webhook, ...]:
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise ValueError("every webhook needs a url")
+        if not item["url"].startswith(("http://", "https://")):
+            raise ValueError(f"webhook url {item['url']!r} must start with http:// or https://")
         types_ = item.get("event_types", [])
         if not isinstance(types_, list) or not all(isinstance(t, str) for t in types_):
             raise ValueError("event_types must be a list of strings")
+        unknown = sorted(set(types_) - {name.value for name in WebhookName})
+        if unknown:
+            raise ValueError(f"unknown webhook event types {unknown}")
         headers = item.get("headers", {})
         if not isinstance(headers, dict):
             raise ValueError("headers must be an object")
-        prefix = item.get("filter")
-        if isinstance(prefix, dict):
-            prefix = prefix.get("channel_name_starts_with")
+        conditions = item.get("filter") or {}
+        if not isinstance(conditions, dict):
+            raise ValueError("filter must be an object")
+        prefix = conditions.get("channel_name_starts_with")
+        suffix = conditions.get("channel_name_ends_with")
         hooks.append(
             Webhook(
                 url=item["url"],
                 event_types=tuple(types_),
                 filter_prefix=prefix if isinstance(prefix, str) else None,
+                filter_suffix=suffix if isinstance(suffix, str) else None,
                 headers=tuple((str(k), str(v)) for k, v in headers.items()),
             )
         )

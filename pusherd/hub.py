@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from pusherd.protocol import messages
@@ -73,6 +73,12 @@ class Hub:
         self.states: dict[str, AppState] = {}
         self.connection_count = 0
         self.on_webhooks = on_webhooks
+        # Traffic counts for the metrics (pusherd.metrics reads them when scraped).
+        self.connections_opened = 0
+        self.messages_in = 0
+        self.bytes_in = 0
+        self.messages_out = 0
+        self.bytes_out = 0
 
     def state(self, app: App) -> AppState:
         state = self.states.get(app.id)
@@ -90,6 +96,7 @@ class Hub:
         """Register an accepted connection and send its ``connection_established``."""
         self.state(session.app).sessions[session.socket_id] = session
         self.connection_count += 1
+        self.connections_opened += 1
         self.flush(session)
 
     def disconnect(self, session: Session) -> None:
@@ -141,7 +148,10 @@ class Hub:
     def flush(self, session: Session) -> None:
         sink = session.sink
         for message in session.messages_to_send():
-            sink.write(text_frame(message))
+            frame = text_frame(message)
+            self.messages_out += 1
+            self.bytes_out += len(frame)
+            sink.write(frame)
 
     def close(self, session: Session, error: ConnectionRefused) -> None:
         """End a connection with ``error`` (terminate, drain)."""
@@ -172,9 +182,13 @@ class Hub:
         if outcome.webhooks:
             self.emit_webhooks(state.app, outcome.webhooks)
 
-    @staticmethod
-    def fan_out(sessions: Iterable[Session], frame: bytes, exclude: Session | None = None) -> None:
+    def fan_out(
+        self, sessions: Collection[Session], frame: bytes, exclude: Session | None = None
+    ) -> None:
         """Write one frame to many sockets: the hot path."""
+        count = len(sessions) - (exclude is not None and exclude in sessions)
+        self.messages_out += count
+        self.bytes_out += count * len(frame)
         if exclude is None:
             for session in sessions:
                 session.sink.write(frame)
@@ -213,7 +227,9 @@ class Hub:
             for channel in publication.channels:
                 message = messages.serialize_event(publication.name, publication.data, channel)
                 if channel.startswith(SERVER_TO_USER_PREFIX):
-                    targets: Iterable[Session] = state.users.connections(server_to_user_id(channel))
+                    targets: Collection[Session] = state.users.connections(
+                        server_to_user_id(channel)
+                    )
                 else:
                     targets = state.registry.subscribers(channel)
                     if classify(channel).cache:

@@ -183,8 +183,9 @@ class Connection(asyncio.Protocol):
     # asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self.transport = typing.cast(asyncio.Transport, transport)
+        # uvloop's TCPTransport is not an asyncio.Transport subclass, so no isinstance check.
+        transport = typing.cast(asyncio.Transport, transport)
+        self.transport = transport
         self.write = transport.write
         self.server.connections.add(self)
 
@@ -393,6 +394,8 @@ class Connection(asyncio.Protocol):
                 continue
             if session is None or self.closing:
                 continue
+            hub.messages_in += 1
+            hub.bytes_in += len(payload)
             if opcode is Opcode.BINARY:
                 session.receive_binary(hub.clock())
                 hub.process(session)

@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from pusherd.protocol.app import App
-from server_api import channels, events, users
+from server_api import channels, events, users, webhooks
 from server_api.auth import (
     AuthorizedRequest,
     RateLimiter,
@@ -20,10 +21,12 @@ from server_api.auth import (
 from server_api.errors import ApiError, json_response
 from server_api.http import ApiRequest, ApiResponse
 from server_api.hub import AppStore, Hub
+from server_api.webhooks import DeadLetters
 
 logger = logging.getLogger("pusherd.api")
 
-Handler = Callable[[Hub, AuthorizedRequest], Awaitable[ApiResponse]]
+#: a resource handler; it gets the object its route's ``resource`` names (the hub by default)
+Handler = Callable[[Any, AuthorizedRequest], Awaitable[ApiResponse]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class Route:
     method: str
     pattern: tuple[str, ...]
     handler: Handler
+    #: ``"hub"`` or ``"webhooks"``: what the handler is called with
+    resource: str = "hub"
 
     def match(self, segments: tuple[str, ...]) -> dict[str, str] | None:
         """Return the decoded path parameters if ``segments`` fit the pattern, else ``None``."""
@@ -62,6 +67,18 @@ ROUTES = (
     ),
     # HTTP_API.md §6: pusher-http-python leaves out /apps/{app_id}; the app is found by auth_key.
     Route("POST", ("users", "{user_id}", "terminate_connections"), users.terminate_connections),
+    Route(
+        "GET",
+        ("apps", "{app_id}", "webhooks", "dead_letters"),
+        webhooks.list_dead_letters,
+        "webhooks",
+    ),
+    Route(
+        "POST",
+        ("apps", "{app_id}", "webhooks", "dead_letters", "replay"),
+        webhooks.replay_dead_letters,
+        "webhooks",
+    ),
 )
 
 
@@ -76,6 +93,7 @@ class Api:
         clock: returns Unix time in seconds; checked against ``auth_timestamp`` and used for
             the request rate.
         max_body_bytes: the request body cap (LIMITS.md §1); larger bodies get 413.
+        webhooks: serves the dead-letter routes; without it they answer 404.
     """
 
     def __init__(
@@ -86,6 +104,7 @@ class Api:
         prefix: str = "",
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = 1_048_576,
+        webhooks: DeadLetters | None = None,
     ) -> None:
         self.hub = hub
         self.apps = apps
@@ -93,6 +112,7 @@ class Api:
         self.clock = clock
         self.max_body_bytes = max_body_bytes
         self._rate_limiter = RateLimiter()
+        self._resources: dict[str, Any] = {"hub": hub, "webhooks": webhooks}
 
     def handles(self, path: str) -> bool:
         """Tell whether ``path`` (as sent, without query) is an API path under the prefix."""
@@ -124,6 +144,9 @@ class Api:
         if path is None:
             raise ApiError(404, "Not found")
         route, path_params = _find_route(request.method.upper(), path)
+        resource = self._resources[route.resource]
+        if resource is None:
+            raise ApiError(404, "Not found")
         app, params = self._find_app(path_params, request.query)
         if len(request.body) > self.max_body_bytes:
             raise ApiError(413, f"Request body is larger than {self.max_body_bytes} bytes")
@@ -134,7 +157,7 @@ class Api:
         check_enabled(app)
         self._rate_limiter.check(app, now)
         authorized = AuthorizedRequest(app, params, request.body, path_params)
-        return await route.handler(self.hub, authorized)
+        return await route.handler(resource, authorized)
 
     def _find_app(
         self, path_params: dict[str, str], query: str

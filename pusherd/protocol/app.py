@@ -34,6 +34,7 @@ class Webhook:
     url: str
     event_types: tuple[str, ...]
     filter_prefix: str | None = None
+    filter_suffix: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
 
 

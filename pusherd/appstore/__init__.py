@@ -1,0 +1,1 @@
+"""Apps kept in a database (SQLite or PostgreSQL) beside the file and environment apps."""
