@@ -56,7 +56,7 @@ def test_several_apps_come_from_the_file(tmp_path: Path) -> None:
     config.write_text(
         '[[apps]]\nid = "1"\nkey = "a"\nsecret = "sa"\n\n'
         '[[apps]]\nid = "2"\nkey = "b"\nsecret = "sb"\nenabled = false\n'
-        'webhooks = [{url = "http://127.0.0.1:1/w", event_types = ["member_added"], filter = "presence-"}]\n'
+        'webhooks = [{url = "http://127.0.0.1:1/w", event_types = ["member_added"], filter = {channel_name_starts_with = "presence-"}}]\n'
     )
     settings = load(env={"PUSHERD_CONFIG": str(config)})
     assert [a.key for a in settings.apps] == ["a", "b"]
