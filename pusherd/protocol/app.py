@@ -50,7 +50,7 @@ class App:
     enable_client_events: bool = False
     enable_user_authentication: bool = False
     enable_subscription_count: bool = False
-    enable_watchlist: bool = True
+    enable_watchlist: bool = False
     #: seconds a connection has to sign in or join a private/presence channel; None: off
     timeout_authorization: float | None = None
     #: seconds an API-published event stays cached on a cache channel
