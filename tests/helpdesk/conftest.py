@@ -118,8 +118,9 @@ async def add_people(database_url: str, now: datetime) -> dict[str, int]:
 class Api:
     """The test client signed in as the people of :data:`PEOPLE`."""
 
-    def __init__(self, client: httpx.Client, ids: dict[str, int]) -> None:
+    def __init__(self, client: httpx.Client, ids: dict[str, int], database_url: str) -> None:
         self.client = client
+        self.database_url = database_url
         self.ids = ids
         self.tokens: dict[str, str] = {}
 
@@ -147,7 +148,7 @@ def api(settings: Settings, clock: FakeClock) -> Iterator[Api]:
     ids = run_sync(add_people(settings.database_url, clock()))
     app = create_app(settings, clock=clock, ui=False, background=False)
     with serve_in_thread(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
-        yield Api(client, ids)
+        yield Api(client, ids, settings.database_url)
 
 
 def with_settings(settings: Settings, **changes: Any) -> Settings:
