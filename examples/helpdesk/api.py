@@ -17,7 +17,7 @@ from examples.helpdesk import chat, tickets
 from examples.helpdesk.auth import can_access, check_password, issue_token, read_token
 from examples.helpdesk.errors import Forbidden, HelpdeskError, Invalid, NotFound, Unauthorized
 from examples.helpdesk.models import User
-from examples.helpdesk.outbox import events_since
+from examples.helpdesk.outbox import events_since, last_seq
 from examples.helpdesk.pusher_api import PusherApiError
 from examples.helpdesk.reports import ReportFilter, build_report, report_csv
 
@@ -187,15 +187,24 @@ async def read_receipt(request: Request) -> Response:
 
 
 async def channel_events(request: Request) -> Response:
-    """``GET /api/channels/{channel}/events?since=N``: the events a reconnecting client missed."""
+    """``GET /api/channels/{channel}/events?since=N``: the events a reconnecting client missed.
+
+    ``since=latest`` returns no events, only ``last_seq``: where a new subscriber starts.
+    """
     channel = request.path_params["channel"]
-    since = _int(request.query_params.get("since", 0), "since")
+    raw_since = request.query_params.get("since", "0")
+    latest = raw_since == "latest"
+    since = 0 if latest else _int(raw_since, "since")
 
     async def work(session: AsyncSession, actor: User) -> dict[str, Any]:
         if not await can_access(session, actor.id, actor.role, channel):
             raise NotFound("no such channel")
-        events = await events_since(session, channel, since)
-        return {"channel": channel, "events": [event.to_dict() for event in events]}
+        events = [] if latest else await events_since(session, channel, since)
+        return {
+            "channel": channel,
+            "last_seq": await last_seq(session, channel),
+            "events": [event.to_dict() for event in events],
+        }
 
     return JSONResponse(await _read(request, work))
 

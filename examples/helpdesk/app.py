@@ -131,6 +131,7 @@ def create_app(
             routes.append(Route(f"/vendor/{name}", _file(path)))
         routes.append(Mount("/static", StaticFiles(directory=WEB / "static")))
         routes.append(Route("/", _file(WEB / "index.html")))
+        routes.append(Route("/favicon.ico", _no_content))
 
     app = Starlette(
         routes=routes,
@@ -144,6 +145,10 @@ def create_app(
     app.state.publisher = publisher
     app.state.clock = clock
     return app
+
+
+async def _no_content(_request: object) -> Response:
+    return Response(status_code=204)
 
 
 def _file(path: Path) -> Callable[..., object]:

@@ -66,7 +66,12 @@ def member(claims: dict[str, Any]) -> dict[str, Any]:
     """A presence member built from the claims: the user's id, name and role."""
     return {
         "user_id": str(claims["sub"]),
-        "user_info": {"name": claims.get("name", ""), "role": claims.get("role", "")},
+        # The id is repeated inside user_info: Echo's here()/joining() hand over user_info only.
+        "user_info": {
+            "id": str(claims["sub"]),
+            "name": claims.get("name", ""),
+            "role": claims.get("role", ""),
+        },
     }
 
 

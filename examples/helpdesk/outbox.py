@@ -115,6 +115,12 @@ async def events_since(
     return [Recorded.of(row) for row in rows]
 
 
+async def last_seq(session: AsyncSession, channel: str) -> int:
+    """The sequence number of the channel's newest event (0 before any)."""
+    value = await session.scalar(select(Stream.last_seq).where(Stream.channel == channel))
+    return int(value or 0)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)

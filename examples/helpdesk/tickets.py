@@ -19,6 +19,7 @@ from examples.helpdesk.workflow import (
     ACTIVE,
     Status,
     after_requester_comment,
+    allowed_moves,
     check_transition,
     is_reopen,
 )
@@ -361,6 +362,9 @@ async def ticket_detail(
         "requester": {"id": requester.id, "name": requester.name} if requester else None,
         "assignee": {"id": assignee.id, "name": assignee.name} if assignee else None,
         "comments": [comment_dict(comment, author) for comment, author in rows],
+        "allowed_statuses": sorted(
+            allowed_moves(Status(ticket.status), is_agent=actor.role == "agent")
+        ),
         "sla": {
             "first_response": {"state": first.state, "due_at": iso(first.due_at)},
             "resolution": {"state": resolution.state, "due_at": iso(resolution.due_at)},
