@@ -1,0 +1,1 @@
+"""A marketplace helpdesk: realtime chat and support tickets published through pusherd."""
