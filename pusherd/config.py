@@ -108,6 +108,17 @@ class Settings:
     redis_prefix: str = field(
         default="pusherd", metadata={"help": "key and channel prefix in Redis"}
     )
+    redis_lease: float = field(
+        default=3.0,
+        metadata={
+            "help": "seconds a node may go silent before the others remove its members "
+            "(removal takes at most about 1.4 times this)"
+        },
+    )
+    redis_timeout: float = field(
+        default=2.0,
+        metadata={"help": "seconds to wait for Redis before a node serves its clients alone"},
+    )
     apps: tuple[App, ...] = field(default=(), metadata={"cli": False})
 
     @property
@@ -173,6 +184,12 @@ def load(
     for name in ("port", "timeout_activity", "ws_max_message_bytes", "ws_write_buffer_bytes"):
         if name in values and (values[name] < 0 or (name != "port" and values[name] == 0)):
             problems.append(f"{name}: must be positive")
+    for name in ("redis_lease", "redis_timeout"):
+        if name in values and values[name] <= 0:
+            problems.append(f"{name}: must be positive")
+    redis_url = values.get("redis_url")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("redis_url: must start with redis://, rediss:// or unix://")
     prefix = values.get("path_prefix", "")
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         problems.append("path_prefix: must start with / and not end with /")

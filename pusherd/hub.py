@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
+from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
+from pusherd.backplane.codec import Envelope, Kind
+from pusherd.backplane.local import LocalBackplane
 from pusherd.protocol import messages
 from pusherd.protocol.app import App
 from pusherd.protocol.channels import classify, server_to_user_id
 from pusherd.protocol.errors import ConnectionRefused, Terminated
 from pusherd.protocol.frames import text_frame
-from pusherd.protocol.names import SERVER_TO_USER_PREFIX, WebhookName
+from pusherd.protocol.names import SERVER_TO_USER_PREFIX, EventName, WebhookName
 from pusherd.protocol.registry import ChannelRegistry, Outcome
 from pusherd.protocol.session import (
     ClientEvent,
@@ -67,6 +70,7 @@ class Hub:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_webhooks: WebhookListener | None = None,
+        backplane: Backplane | None = None,
     ) -> None:
         self.apps = apps
         self.clock = clock
@@ -79,6 +83,7 @@ class Hub:
         self.bytes_in = 0
         self.messages_out = 0
         self.bytes_out = 0
+        self.backplane: Backplane = backplane if backplane is not None else LocalBackplane()
 
     def state(self, app: App) -> AppState:
         state = self.states.get(app.id)
@@ -106,8 +111,11 @@ class Hub:
             return
         del state.sessions[session.socket_id]
         self.connection_count -= 1
-        outcome = state.registry.leave_all(session, self.clock())
-        self.deliver(state, outcome)
+        if self.backplane.shared:
+            for channel in list(session.subscriptions):
+                self.leave_shared(state, session, channel)
+        else:
+            self.deliver(state, state.registry.leave_all(session, self.clock()))
         for watcher in state.users.sign_out(session):
             self.flush(watcher)
 
@@ -123,7 +131,11 @@ class Hub:
             return
         state = self.state(session.app)
         for effect in effects:
-            if isinstance(effect, Join):
+            if isinstance(effect, Join) and self.backplane.shared:
+                self.join_shared(state, session, effect)
+            elif isinstance(effect, Leave) and self.backplane.shared:
+                self.leave_shared(state, session, effect.channel)
+            elif isinstance(effect, Join):
                 outcome = state.registry.join(
                     session, effect.channel, effect.kind, effect.member, self.clock()
                 )
@@ -166,7 +178,10 @@ class Hub:
                 session.tick(now)
                 if session._outgoing or session._effects:
                     self.process(session)
-            self.deliver(state, state.registry.flush_counts(now))
+            counts = state.registry.flush_counts(now)
+            # With a shared backplane the cluster broadcasts counts; this node's are partial.
+            if not self.backplane.shared:
+                self.deliver(state, counts)
             state.registry.expire(now)
 
     # Delivery
@@ -201,6 +216,10 @@ class Hub:
         """Relay to every other subscriber, never echoing to the sender (§11.3)."""
         message = messages.serialize_event(event.event, event.data, event.channel, event.user_id)
         self.fan_out(state.registry.subscribers(event.channel), text_frame(message), sender)
+        if self.backplane.shared:
+            self.backplane.publish(
+                Envelope(Kind.CHANNEL, state.app.id, event.channel, message, sender.socket_id)
+            )
         webhook: dict[str, Any] = {
             "name": WebhookName.CLIENT_EVENT.value,
             "channel": event.channel,
@@ -222,21 +241,41 @@ class Hub:
         """Deliver API events in order; one serialization per channel."""
         state = self.state(app)
         now = self.clock()
+        shared = self.backplane.shared
         for publication in publications:
             exclude = state.sessions.get(publication.socket_id) if publication.socket_id else None
             for channel in publication.channels:
                 message = messages.serialize_event(publication.name, publication.data, channel)
+                cached = False
                 if channel.startswith(SERVER_TO_USER_PREFIX):
-                    targets: Collection[Session] = state.users.connections(
-                        server_to_user_id(channel)
-                    )
+                    user_id = server_to_user_id(channel)
+                    targets: Collection[Session] = state.users.connections(user_id)
                 else:
                     targets = state.registry.subscribers(channel)
-                    if classify(channel).cache:
+                    cached = classify(channel).cache
+                    if cached:
                         state.registry.remember(channel, publication.name, publication.data, now)
                 self.fan_out(targets, text_frame(message), exclude)
+                if shared:
+                    self.backplane.publish(
+                        Envelope(Kind.USER, app.id, user_id, message, publication.socket_id or "")
+                        if channel.startswith(SERVER_TO_USER_PREFIX)
+                        else Envelope(
+                            Kind.CHANNEL,
+                            app.id,
+                            channel,
+                            message,
+                            publication.socket_id or "",
+                            cache_event=publication.name if cached else "",
+                            cache_data=publication.data if cached else "",
+                        )
+                    )
 
     async def channels(self, app: App, prefix: str) -> dict[str, ChannelStats]:
+        if self.backplane.shared:
+            found = await self.backplane.channels(app.id, prefix)
+            if found is not None:
+                return found
         state = self.states.get(app.id)
         if state is None:
             return {}
@@ -247,25 +286,276 @@ class Hub:
         }
 
     async def channel(self, app: App, name: str) -> ChannelStats:
+        shared = await self.backplane.channel(app.id, name) if self.backplane.shared else None
         state = self.states.get(app.id)
         if state is None:
-            return ChannelStats()
+            return shared or ChannelStats()
         now = self.clock()
         cached = state.registry.cached(name, now)
         cache = (cached.data, max(0.0, cached.expires_at - now)) if cached is not None else None
+        if shared is not None:
+            return ChannelStats(shared.subscription_count, shared.user_count, cache)
         found = state.registry.channels.get(name)
         if found is None:
             return ChannelStats(cache=cache)
         return ChannelStats(len(found.subscribers), len(found.members), cache)
 
     async def presence_users(self, app: App, name: str) -> list[str]:
+        if self.backplane.shared:
+            users = await self.backplane.presence_users(app.id, name)
+            if users is not None:
+                return users
         state = self.states.get(app.id)
         found = state.registry.channels.get(name) if state is not None else None
         return list(found.members) if found is not None else []
 
     async def terminate_user(self, app: App, user_id: str) -> None:
+        if self.backplane.shared:
+            self.backplane.publish(Envelope(Kind.TERMINATE, app.id, user_id))
         state = self.states.get(app.id)
         if state is None:
             return
         for session in list(state.users.connections(user_id)):
             self.close(session, Terminated())
+
+    # The cluster's side (pusherd.backplane.base.Node), used when the backplane is shared:
+    # this node still decides its own state; the cluster decides who is first or last.
+
+    def join_shared(self, state: AppState, session: Session, join: Join) -> None:
+        """Join locally; counts, members and their broadcasts are the cluster's to decide."""
+        app, channel, member = state.app, join.channel, join.member
+        outcome = state.registry.join(
+            session, channel, join.kind, member, self.clock(), announce=member is None
+        )
+        held = session.messages_to_send()
+        if not outcome.joined:
+            self.write_all(session, held)
+            return
+        alone = self.split_decided(state, outcome)
+        self.backplane.count(
+            app.id,
+            channel,
+            1,
+            count_message(app, channel, join.kind.is_presence),
+            lambda total: self.on_counted(state, channel, 1, total, alone),
+        )
+        if member is None:
+            self.write_all(session, held)
+            return
+        data = messages.dumps({"user_id": member.raw_user_id, "user_info": member.user_info})
+        removed = messages.dumps({"user_id": member.raw_user_id})
+        member_join = MemberJoin(
+            app.id,
+            channel,
+            member.user_id,
+            messages.dumps(member.user_info),
+            messages.serialize_event(EventName.MEMBER_ADDED, data, channel),
+            messages.serialize_event(EventName.MEMBER_REMOVED, removed, channel),
+            session.socket_id,
+        )
+        self.backplane.join_member(
+            member_join,
+            lambda joined: self.on_member_joined(state, session, member_join, joined, held, alone),
+        )
+
+    def on_member_joined(
+        self,
+        state: AppState,
+        session: Session,
+        join: MemberJoin,
+        joined: Joined | None,
+        held: list[str],
+        alone: Outcome,
+    ) -> None:
+        found = state.registry.channels.get(join.channel)
+        if found is None or session not in found.subscribers:
+            return
+        if joined is None:
+            presence = found.presence()
+            self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
+        else:
+            members = {user: messages.parse_json(info) for user, info in joined.members.items()}
+            presence = {"ids": list(members), "hash": members, "count": len(members)}
+            if joined.first:
+                self.emit_webhooks(
+                    state.app,
+                    [
+                        {
+                            "name": WebhookName.MEMBER_ADDED.value,
+                            "channel": join.channel,
+                            "user_id": join.user_id,
+                        }
+                    ],
+                )
+        session.send(messages.subscription_succeeded(join.channel, presence))
+        self.flush(session)
+        self.write_all(session, held)
+
+    def leave_shared(self, state: AppState, session: Session, channel: str) -> None:
+        """Leave locally; the cluster says whether the member or the channel is gone."""
+        if channel not in session.subscriptions:
+            return
+        member = session.subscriptions[channel]
+        registry = state.registry
+        alone = self.split_decided(state, registry.leave(session, channel, self.clock()))
+        app = state.app
+        found = registry.channels.get(channel)
+        if member is not None and (found is None or member.user_id not in found.members):
+            user_id = member.user_id
+            self.backplane.leave_member(
+                app.id,
+                channel,
+                user_id,
+                lambda last: self.on_member_left(state, channel, user_id, last, alone),
+            )
+        self.backplane.count(
+            app.id,
+            channel,
+            -1,
+            count_message(app, channel, classify(channel).is_presence),
+            lambda total: self.on_counted(state, channel, -1, total, alone),
+        )
+
+    def on_member_left(
+        self, state: AppState, channel: str, user_id: str, last: bool | None, alone: Outcome
+    ) -> None:
+        if last is None:
+            self.deliver_alone(state, alone, EventName.MEMBER_REMOVED)
+        elif last:
+            event = {
+                "name": WebhookName.MEMBER_REMOVED.value,
+                "channel": channel,
+                "user_id": user_id,
+            }
+            self.emit_webhooks(state.app, [event])
+
+    def on_counted(
+        self, state: AppState, channel: str, delta: int, total: int | None, alone: Outcome
+    ) -> None:
+        if total is None:
+            self.deliver_alone(state, alone, EventName.SUBSCRIPTION_COUNT)
+            return
+        events: list[dict[str, Any]] = []
+        if total == 0:
+            events.append({"name": WebhookName.CHANNEL_VACATED.value, "channel": channel})
+        elif total == delta:
+            events.append({"name": WebhookName.CHANNEL_OCCUPIED.value, "channel": channel})
+        if total and count_message(state.app, channel, classify(channel).is_presence):
+            events.append(
+                {
+                    "name": WebhookName.SUBSCRIPTION_COUNT.value,
+                    "channel": channel,
+                    "subscription_count": total,
+                }
+            )
+        if events:
+            self.emit_webhooks(state.app, events)
+
+    def split_decided(self, state: AppState, outcome: Outcome) -> Outcome:
+        """Deliver what this node decides alone; return what the cluster decides instead.
+
+        The returned part is delivered locally, without its webhooks, only when the cluster
+        cannot be asked.
+        """
+        local = Outcome(webhooks=[w for w in outcome.webhooks if w["name"] not in _DECIDED])
+        local.broadcasts = [b for b in outcome.broadcasts if b.event not in _DECIDED]
+        self.deliver(state, local)
+        decided = [b for b in outcome.broadcasts if b.event in _DECIDED]
+        return Outcome(broadcasts=decided)
+
+    def deliver_alone(self, state: AppState, alone: Outcome, event: str) -> None:
+        broadcasts = [b for b in alone.broadcasts if b.event == event]
+        if broadcasts:
+            self.deliver(state, Outcome(broadcasts=broadcasts))
+
+    def write_all(self, session: Session, held: list[str]) -> None:
+        sink = session.sink
+        for message in held:
+            sink.write(text_frame(message))
+
+    def receive_envelope(self, envelope: Envelope) -> None:
+        """Deliver an event another node published, serialized once for this node."""
+        state = self.states.get(envelope.app_id)
+        if state is None:
+            app = self.apps.by_id(envelope.app_id)
+            if app is None or not envelope.cache_event:
+                return
+            state = self.state(app)
+        if envelope.kind is Kind.CHANNEL:
+            if envelope.cache_event:
+                state.registry.remember(
+                    envelope.target, envelope.cache_event, envelope.cache_data, self.clock()
+                )
+            targets: Collection[Session] = state.registry.subscribers(envelope.target)
+        elif envelope.kind is Kind.USER:
+            targets = state.users.connections(envelope.target)
+        else:
+            for session in list(state.users.connections(envelope.target)):
+                self.close(session, Terminated())
+            return
+        if targets:
+            exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
+            self.fan_out(targets, text_frame(envelope.message), exclude)
+
+    def snapshot(self) -> list[ChannelEntry]:
+        """Every locally occupied channel with its local members, to restate to the cluster."""
+        entries = []
+        for state in self.states.values():
+            app_id = state.app.id
+            for channel in state.registry:
+                members = []
+                for connections in channel.members.values():
+                    member = next(iter(connections.values()))
+                    data = {"user_id": member.raw_user_id, "user_info": member.user_info}
+                    removed = {"user_id": member.raw_user_id}
+                    members.append(
+                        MemberJoin(
+                            app_id,
+                            channel.name,
+                            member.user_id,
+                            messages.dumps(member.user_info),
+                            messages.serialize_event(
+                                EventName.MEMBER_ADDED, messages.dumps(data), channel.name
+                            ),
+                            messages.serialize_event(
+                                EventName.MEMBER_REMOVED, messages.dumps(removed), channel.name
+                            ),
+                            "",
+                        )
+                    )
+                entries.append(
+                    ChannelEntry(app_id, channel.name, len(channel.subscribers), tuple(members))
+                )
+        return entries
+
+    def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
+        app = self.apps.by_id(app_id)
+        if app is not None:
+            self.emit_webhooks(app, events)
+
+
+#: what the cluster decides in place of a node: broadcasts by event, webhooks by name
+_DECIDED = frozenset(
+    {
+        EventName.MEMBER_ADDED,
+        EventName.MEMBER_REMOVED,
+        EventName.SUBSCRIPTION_COUNT,
+        WebhookName.MEMBER_ADDED.value,
+        WebhookName.MEMBER_REMOVED.value,
+        WebhookName.SUBSCRIPTION_COUNT.value,
+        WebhookName.CHANNEL_OCCUPIED.value,
+        WebhookName.CHANNEL_VACATED.value,
+    }
+)
+_COUNT_MARK = "\ue000"
+
+
+def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | None:
+    """The ``subscription_count`` message split around the count, if the app wants one (§10)."""
+    if not app.enable_subscription_count or presence:
+        return None
+    data = messages.dumps({"subscription_count": 0}).replace("0", _COUNT_MARK)
+    head, tail = messages.serialize_event(EventName.SUBSCRIPTION_COUNT, data, channel).split(
+        _COUNT_MARK
+    )
+    return head, tail

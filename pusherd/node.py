@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from pusherd.apps import StaticAppStore
 from pusherd.appstore.layered import LayeredAppStore
+from pusherd.backplane.base import Backplane
+from pusherd.backplane.local import LocalBackplane
+from pusherd.backplane.redis import RedisBackplane
 from pusherd.config import Settings
 from pusherd.hub import Hub
 from pusherd.metrics import Metrics
@@ -36,7 +39,8 @@ class Node:
             retry_initial=settings.webhook_retry_initial,
             timeout=settings.webhook_timeout,
         )
-        self.hub = Hub(self.apps, on_webhooks=self.webhooks.on_webhooks)
+        self.backplane = backplane(settings)
+        self.hub = Hub(self.apps, on_webhooks=self.webhooks.on_webhooks, backplane=self.backplane)
         self.metrics = Metrics(self.hub, self.webhooks)
         self.api = Api(
             self.hub,
@@ -68,12 +72,14 @@ class Node:
         if isinstance(self.apps, LayeredAppStore):
             await self.apps.start()
         await self.webhooks.start()
+        await self.backplane.start(self.hub)
         await self.server.start()
 
     async def stop(self) -> None:
         """Close every connection now, then flush webhooks briefly."""
         self.draining = True
         await self.server.stop()
+        await self.backplane.stop()
         await self.webhooks.close(grace=min(1.0, self.settings.webhook_timeout))
         await self._close_apps()
 
@@ -88,6 +94,7 @@ class Node:
         deadline = time.monotonic() + grace
         # Leave a quarter of the grace period for the webhooks the closes cause.
         await self.server.drain(grace * 0.75)
+        await self.backplane.stop()
         remaining = max(0.1, deadline - time.monotonic())
         try:
             await asyncio.wait_for(self.webhooks.close(grace=remaining * 0.9), remaining)
@@ -104,10 +111,11 @@ class Node:
         return ApiResponse(200, b'{"ok":true}')
 
     def ready(self, request: ApiRequest) -> ApiResponse:
-        """The node accepts traffic: not draining, and every readiness check passes."""
+        """The node accepts traffic: not draining, linked to its cluster, every check passing."""
         ready = (
             not self.draining
             and not self.server.draining
+            and self.backplane.connected
             and all(check() for check in self.ready_checks)
         )
         body = json.dumps({"ready": ready, "connections": self.hub.connection_count}).encode()
@@ -130,3 +138,15 @@ def _outbox(settings: Settings) -> Outbox:
 
         return RedisOutbox(settings.redis_url, settings.redis_prefix)
     return MemoryOutbox()
+
+
+def backplane(settings: Settings) -> Backplane:
+    """The Redis backplane when a URL is set, else a cluster of one."""
+    if settings.redis_url:
+        return RedisBackplane(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            lease=settings.redis_lease,
+            timeout=settings.redis_timeout,
+        )
+    return LocalBackplane()

@@ -33,6 +33,8 @@ class Broadcast:
     channel: str
     message: str
     exclude: Session | None = None
+    #: the event it carries, so a cluster can tell the broadcasts it decides itself
+    event: str = ""
 
 
 @dataclass(slots=True)
@@ -92,9 +94,20 @@ class ChannelRegistry:
         return found.subscribers if found is not None else _EMPTY
 
     def join(
-        self, session: Session, name: str, kind: ChannelKind, member: Member | None, now: float
+        self,
+        session: Session,
+        name: str,
+        kind: ChannelKind,
+        member: Member | None,
+        now: float,
+        *,
+        announce: bool = True,
     ) -> Outcome:
-        """Add ``session`` to a channel, following §7.2 steps 3-8."""
+        """Add ``session`` to a channel, following §7.2 steps 3-8.
+
+        With ``announce`` false, a session that joins is not sent ``subscription_succeeded``:
+        the caller sends it, listing the members of every node of a cluster.
+        """
         outcome = Outcome()
         channel = self.channels.get(name)
         if channel is not None and session in channel.subscribers:
@@ -123,7 +136,10 @@ class ChannelRegistry:
                 )
                 outcome.broadcasts.append(
                     Broadcast(
-                        name, messages.serialize_event(EventName.MEMBER_ADDED, data, name), session
+                        name,
+                        messages.serialize_event(EventName.MEMBER_ADDED, data, name),
+                        session,
+                        EventName.MEMBER_ADDED,
                     )
                 )
                 outcome.webhooks.append(
@@ -135,7 +151,8 @@ class ChannelRegistry:
                 )
             else:
                 connections[session] = member
-        session.send(self._succeeded(channel))
+        if announce:
+            session.send(self._succeeded(channel))
         if kind.cache:
             cached = self.cached(name, now)
             if cached is not None:
@@ -191,7 +208,11 @@ class ChannelRegistry:
                 del channel.members[member.user_id]
                 data = messages.dumps({"user_id": member.raw_user_id})
                 outcome.broadcasts.append(
-                    Broadcast(name, messages.serialize_event(EventName.MEMBER_REMOVED, data, name))
+                    Broadcast(
+                        name,
+                        messages.serialize_event(EventName.MEMBER_REMOVED, data, name),
+                        event=EventName.MEMBER_REMOVED,
+                    )
                 )
                 outcome.webhooks.append(
                     {
@@ -264,6 +285,7 @@ class ChannelRegistry:
             Broadcast(
                 channel.name,
                 messages.serialize_event(EventName.SUBSCRIPTION_COUNT, data, channel.name),
+                event=EventName.SUBSCRIPTION_COUNT,
             )
         )
         outcome.webhooks.append(

@@ -1,0 +1,1 @@
+"""How a node shares its events, counts and presence with the other nodes of its cluster."""
