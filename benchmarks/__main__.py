@@ -78,16 +78,19 @@ def run(args: argparse.Namespace, output: Output) -> None:
 def compare(args: argparse.Namespace, output: Output) -> None:
     """Alternate A and B for ``--rounds`` rounds, then print medians and B/A for every metric.
 
-    Alternating spreads slow drifts of a shared machine over both targets alike.
+    Alternating spreads slow drifts of a shared machine over both targets alike. Each
+    parameter value (``--connections 1000,5000``) gets all its rounds before the next, so a run
+    follows the other target's run of the same size: never the tail of a heavier one (a
+    server still closing 5,000 connections while the other opens 1,000).
     """
     function, _ = cli.SCENARIOS[args.scenario]
     sides = [(args.label_a, cli.target(args.a, args)), (args.label_b, cli.target(args.b, args))]
     library = cli.libraries(args)[0]
     runs = list(cli.scenario_runs(args.scenario, args))
     collected: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for round_number in range(max(args.rounds, 1)):
-        for label, at in sides:
-            for index, kwargs in enumerate(runs):
+    for index, kwargs in enumerate(runs):
+        for round_number in range(max(args.rounds, 1)):
+            for label, at in sides:
                 result = function(cli.settings(args, at, library, label), **kwargs)
                 result["round"] = round_number
                 output.emit(result)

@@ -169,3 +169,22 @@ async def test_compare_alternates_targets_and_reports_ratios(capsys):
     assert summary["ratios"]["accepted"] == {"a": 20.0, "b": 20.0, "ratio": 1.0}
     assert summary["ratios"]["requests_per_s"]["ratio"] > 0
     assert "B/A" in captured.err
+
+
+async def test_compare_runs_every_round_of_one_size_before_the_next(capsys):
+    async with serve(apps=[APP]) as a, serve(apps=[APP]) as b:
+        argv = [
+            "compare", "--a", f"{a.host}:{a.port}", "--b", f"{b.host}:{b.port}", *CREDENTIALS,
+            "--scenario", "trigger", "--rounds", "2", "--subscribers", "0,2", "--requests", "10",
+            "--clients", "1", "--timeout", "10",
+        ]  # fmt: skip
+        status = await run(main, argv)
+    captured = capsys.readouterr()
+    assert status == 0
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    runs = [r for r in lines if r["scenario"] == "trigger"]
+    assert [(r["params"]["subscribers"], r["label"], r["round"]) for r in runs] == [
+        (0, "A", 0), (0, "B", 0), (0, "A", 1), (0, "B", 1),
+        (2, "A", 0), (2, "B", 0), (2, "A", 1), (2, "B", 1),
+    ]  # fmt: skip
+    assert [r["params"]["subscribers"] for r in lines if r["scenario"] == "compare"] == [0, 2]
