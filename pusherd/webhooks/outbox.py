@@ -19,8 +19,10 @@ class Outbox(Protocol):
     """
 
     durable: bool
-    #: seconds between :meth:`heartbeat` and :meth:`claim` calls
-    heartbeat_interval: float
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between :meth:`heartbeat` and :meth:`claim` calls."""
 
     async def heartbeat(self) -> None:
         """Tell other processes this one is alive."""
