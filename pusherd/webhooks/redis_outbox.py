@@ -90,10 +90,17 @@ class RedisOutbox:
 
     async def claim(self) -> list[Delivery]:
         entries = await self._redis.hgetall(self._outbox)
+        owners = {key: json.loads(value).get("owner") for key, value in entries.items()}
+        others = sorted({owner or "" for owner in owners.values()} - {self.owner})
+        # A cheap first look, one EXISTS per owner; the script checks again atomically.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for owner in others:
+                pipe.exists(self._owner_prefix + owner)
+            alive = {owner for owner, n in zip(others, await pipe.execute(), strict=True) if n}
         claimed = []
         for delivery_id, value in entries.items():
-            owner = json.loads(value).get("owner")
-            if owner == self.owner:
+            owner = owners[delivery_id]
+            if owner == self.owner or (owner or "") in alive:
                 continue
             keys = [self._outbox, f"{self._owner_prefix}{owner or ''}"]
             if await self._claim(keys=keys, args=[delivery_id, value, self._owned(value)]):
