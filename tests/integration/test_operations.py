@@ -136,7 +136,9 @@ async def test_draining_sends_4200_in_staggered_batches_and_finishes_within_the_
         await server.node.drain()
         elapsed = time.monotonic() - started
         results = await watch
-        assert elapsed < 2.0 + 0.5
+        assert elapsed < 2.0 + 1.5, (
+            "the grace period bounds the drain (with room for a loaded machine)"
+        )
         assert {code for _, _, code in results} == {4200}
         assert all(
             error
