@@ -69,7 +69,8 @@ class RedisOutbox:
     durable = True
 
     def __init__(self, url: str, prefix: str = "pusherd", *, heartbeat_ttl: float = 15.0) -> None:
-        self._redis = redis.Redis.from_url(url)
+        # Bounded waits: a Redis that stops answering delays webhooks, never forever.
+        self._redis = redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=2.0)
         self._outbox = f"{prefix}:webhooks:outbox"
         self._dead_prefix = f"{prefix}:webhooks:dead:"
         self._owner_prefix = f"{prefix}:webhooks:owner:"
