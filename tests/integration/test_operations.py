@@ -61,13 +61,19 @@ async def test_gauges_return_to_zero_after_many_clean_and_abrupt_closes(
             client.writer.transport.abort()  # abrupt: no close frame, TCP reset
         else:
             await client.close()  # TCP FIN without a close frame
-    await until(lambda: server.node.hub.connection_count == 0)
+    # Abrupt closes with a subscription still in flight.
+    for n in range(10):
+        client = await RawClient.connect(server.port, f"/app/{server.app.key}?protocol=7")
+        await client.established()
+        client.send_json({"event": "pusher:subscribe", "data": {"channel": f"late-{n}"}})
+        client.writer.transport.abort()
+    await until(lambda: server.node.hub.connection_count == 0, timeout=20)
     metrics = await scrape(server)
     assert metrics[f"pusherd_connections{{app_id={app_id}}}"] == 0
     assert metrics[f"pusherd_subscriptions{{app_id={app_id}}}"] == 0
     assert metrics[f"pusherd_channels{{app_id={app_id}}}"] == 0
     assert metrics["pusherd_connections_total_open"] == 0
-    assert metrics["pusherd_connections_opened_total"] == 30
+    assert metrics["pusherd_connections_opened_total"] == 40
 
 
 async def test_messages_bytes_and_api_calls_are_counted(server: RunningServer) -> None:
