@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +96,8 @@ class RedisBackplane:
         self._tasks: list[asyncio.Task[None]] = []
         self._link: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
+        #: called with the seconds each pipelined round trip to Redis took (the metrics)
+        self.on_round_trip: Callable[[float], None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -207,11 +210,14 @@ class RedisBackplane:
                         pipe.execute_command("PUBLISH", self.events, args[0])
                     else:
                         pipe.execute_command("EVALSHA", self._sha[script], 0, prefix, node, *args)
+                sent_at = time.perf_counter()
                 try:
                     results = await pipe.execute(raise_on_error=False)
                 except BaseException:
                     self._queue[:0] = batch
                     raise
+                if self.on_round_trip is not None:
+                    self.on_round_trip(time.perf_counter() - sent_at)
                 for (script, _, callback), result in zip(batch, results, strict=True):
                     if isinstance(result, NoScriptError):
                         raise result
