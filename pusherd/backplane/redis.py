@@ -36,6 +36,8 @@ from typing import Any
 
 import msgpack
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
@@ -84,7 +86,16 @@ class RedisBackplane:
         self.lease = lease
         self.node_id = secrets.token_hex(8)
         self.events = f"{prefix}:events"
-        options = {"socket_connect_timeout": timeout, "socket_keepalive": True}
+        # No retries inside redis-py: a resent pipeline would apply its counts twice.
+        # A lost link is handled once, here: serve alone, reconnect, restate (RESYNC).
+        # The name shows each node's two connections in CLIENT LIST.
+        options: dict[str, Any] = {
+            "socket_connect_timeout": timeout,
+            "socket_keepalive": True,
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_error": [],
+            "client_name": f"pusherd-{self.node_id}",
+        }
         self.commands = aioredis.Redis.from_url(url, socket_timeout=timeout, **options)
         self.subscriber = aioredis.Redis.from_url(url, **options)
         self.node: Node | None = None

@@ -1,0 +1,162 @@
+"""A killed node, a lost Redis link: the cluster removes what is gone and heals what returns."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import anyio
+import pytest
+import redis.asyncio as aioredis
+
+from pusherd.testing import TEST_APP
+from tests.integration.cluster.processes import NodeProcess, RedisProxy
+from tests.integration.cluster.steps import (
+    LEASE,
+    StartNodes,
+    call,
+    connect_user,
+    eventually,
+    subscriptions,
+    users,
+)
+from tests.integration.js import JsClients
+from tests.integration.receiver import Receiver
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.node]
+
+#: removal takes up to 4/3 of a lease; the rest is slack for a loaded machine
+REMOVAL_BOUND = LEASE * 4 / 3 + 3.0
+
+
+async def test_a_node_killed_without_goodbye_loses_its_members_within_the_lease(
+    nodes: StartNodes, js: JsClients
+) -> None:
+    async with Receiver() as receiver:
+        hooks = [{"url": receiver.url, "event_types": ["member_removed", "channel_vacated"]}]
+        env = {"PUSHERD_APP_WEBHOOKS": json.dumps(hooks), "PUSHERD_WEBHOOK_DELAY": "0"}
+        survivor, victim = await nodes(2, env=env)
+        await connect_user(js, "bob", survivor, "bob", "Bob")
+        await js.subscribed("bob", "presence-room")
+        await connect_user(js, "ann", victim, "ann", "Ann")
+        await js.subscribed("ann", "presence-room")
+        await js.subscribed("ann", "victim-only")
+        await js.event("bob", "presence-room", "pusher:member_added")
+        victim.kill()
+        killed_at = time.monotonic()
+
+        removed = await js.event("bob", "presence-room", "pusher:member_removed", REMOVAL_BOUND)
+        print(f"member removed {time.monotonic() - killed_at:.2f}s after SIGKILL (lease {LEASE}s)")
+        assert removed["data"]["id"] == "ann"
+        assert await users(survivor, "presence-room") == ["bob"]
+        assert await call(survivor, "channels_info") == {"channels": {"presence-room": {}}}
+
+        expected = [
+            {"name": "member_removed", "channel": "presence-room", "user_id": "ann"},
+            {"name": "channel_vacated", "channel": "victim-only"},
+        ]
+
+        def hooked(r: Receiver) -> list[dict[str, str]]:
+            return [
+                {k: v for k, v in e.items() if k != "time_ms"}
+                for d in r.delivered
+                for e in d.events
+            ]
+
+        await receiver.wait(lambda r: len(hooked(r)) >= 2)
+        await anyio.sleep(0.5)
+        assert sorted(hooked(receiver), key=str) == sorted(expected, key=str)
+        assert len(js.events("bob", "pusher:member_removed")) == 1
+
+
+@pytest.mark.parametrize("mode", ["reset", "silent"])
+async def test_a_node_cut_off_from_redis_serves_alone_then_restates_itself(
+    nodes: StartNodes, js: JsClients, mode: str
+) -> None:
+    async with RedisProxy() as proxy:
+        (a,) = await nodes(1, url=proxy.url)
+        (b,) = await nodes(1)
+        await connect_user(js, "ann", a, "ann", "Ann")
+        await js.subscribed("ann", "presence-room")
+        await js.subscribed("ann", "news")
+        await connect_user(js, "bob", b, "bob", "Bob")
+        await js.subscribed("bob", "presence-room")
+        await js.subscribed("bob", "news")
+        await js.event("ann", "presence-room", "pusher:member_added")
+
+        proxy.cut(mode)
+        await eventually(lambda: _not_ready(a))
+        # The others cannot tell a cut-off node from a dead one: its members go.
+        await js.event("bob", "presence-room", "pusher:member_removed", REMOVAL_BOUND)
+        # a serves its own clients alone: API events, new subscriptions, presence.
+        await call(a, "trigger", "news", "local", {"n": 1})
+        await js.event("ann", "news", "local")
+        await connect_user(js, "cid", a, "cid", "Cid")
+        joined = await js.subscribed("cid", "presence-room")
+        assert joined["data"]["members"] == {"ann": {"name": "Ann"}, "cid": {"name": "Cid"}}
+        await js.subscribed("cid", "news")
+        assert await call(a, "channel_info", "news", ["subscription_count"]) == {
+            "occupied": True,
+            "subscription_count": 2,
+        }
+
+        proxy.restore()
+        await eventually(a.ready)
+        # a restated its members and subscriptions, and the cluster broadcast the returns.
+        await eventually(lambda: _has_added(js, "bob", {"ann", "cid"}))
+        assert await users(b, "presence-room") == ["ann", "bob", "cid"]
+        await eventually(lambda: subscriptions(b, "news", 3))
+        await call(b, "trigger", "news", "shared", {"n": 2})
+        for client in ("ann", "bob", "cid"):
+            await js.event(client, "news", "shared")
+        assert a.logged("backplane down") == 1
+        assert b.logged("WARNING") == 0
+
+
+async def test_a_node_whose_redis_connections_are_killed_links_again_and_loses_no_count(
+    nodes: StartNodes, js: JsClients, redis_url: str
+) -> None:
+    a, b = await nodes(2)
+    await js.connected("a", TEST_APP.key, a.port)
+    await js.connected("b", TEST_APP.key, b.port)
+    await js.subscribed("a", "news")
+    await js.subscribed("b", "news")
+    await eventually(lambda: subscriptions(b, "news", 2))
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        killed = 0
+        for entry in await client.client_list():
+            if entry.get("name") == f"pusherd-{a.node_id}":
+                killed += await client.client_kill_filter(_id=entry["id"])
+        assert killed == 2
+    finally:
+        await client.aclose()
+    await eventually(lambda: _linked(a, 2))
+    await eventually(a.ready)
+
+    await call(b, "trigger", "news", "after", {"n": 1})
+    await js.event("a", "news", "after")
+    assert await call(a, "channel_info", "news", ["subscription_count"]) == {
+        "occupied": True,
+        "subscription_count": 2,
+    }
+    assert a.logged("backplane down") == 1
+
+
+async def test_ready_reports_a_node_linked_to_redis(nodes: StartNodes) -> None:
+    (a,) = await nodes(1)
+    assert await a.ready()
+
+
+async def _not_ready(node: NodeProcess) -> bool:
+    return not await node.ready()
+
+
+async def _linked(node: NodeProcess, times: int) -> bool:
+    return node.logged("backplane linked") >= times
+
+
+async def _has_added(js: JsClients, client: str, wanted: set[str]) -> bool:
+    added = {r["data"]["id"] for r in js.events(client, "pusher:member_added")}
+    return wanted <= added
