@@ -29,6 +29,13 @@ class Kind(StrEnum):
     USER = "u"
     #: close the connections signed in as user ``target`` with 4009
     TERMINATE = "t"
+    #: as CHANNEL, for a presence ``member_added``, which the node notes as shown
+    MEMBER_ADDED = "a"
+    #: as CHANNEL, for a presence ``member_removed``, which the node notes as shown
+    MEMBER_REMOVED = "r"
+    #: for node ``target`` alone, after it restated itself: ``message`` is the JSON list
+    #: ``[[app_id, channel, {user_id: user_info JSON}], ...]`` of its presence channels
+    SYNC = "s"
 
 
 class EnvelopeError(ValueError):
@@ -54,7 +61,7 @@ class Envelope:
 
 def encode(envelope: Envelope, origin: str | None = None) -> bytes:
     """Serialize an envelope to msgpack, stamped with ``origin`` when given."""
-    return msgpack.packb(
+    packed: bytes = msgpack.packb(
         (
             VERSION,
             envelope.kind.value,
@@ -68,6 +75,7 @@ def encode(envelope: Envelope, origin: str | None = None) -> bytes:
         ),
         use_bin_type=True,
     )
+    return packed
 
 
 def decode(data: bytes) -> Envelope:

@@ -42,7 +42,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
 from pusherd.backplane.base import Joined, MemberJoin, Node
-from pusherd.backplane.codec import Envelope, EnvelopeError, decode, encode
+from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
 from server_api.hub import ChannelStats
 
 logger = logging.getLogger("pusherd.backplane")
@@ -60,6 +60,11 @@ _NAMES = (
     "CHANNEL",
     "USERS",
 )
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
 
 
 def _text(value: Any) -> str:
@@ -84,6 +89,7 @@ class RedisBackplane:
         """
         self.prefix = prefix
         self.lease = lease
+        self.timeout = timeout
         self.node_id = secrets.token_hex(8)
         self.events = f"{prefix}:events"
         # No retries inside redis-py: a resent pipeline would apply its counts twice.
@@ -129,8 +135,8 @@ class RedisBackplane:
         link, self._link = self._link, None
         link.cancel()
         if self._connected:
-            done = asyncio.get_running_loop().create_future()
-            self._call("WITHDRAW", (), lambda result: done.done() or done.set_result(result))
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._call("WITHDRAW", (), lambda result: _settle(done, result))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, self.lease)
         self._connected = False
@@ -161,8 +167,19 @@ class RedisBackplane:
     async def _link_up(self) -> None:
         for name in _NAMES:
             self._sha[name] = await self.commands.script_load(getattr(scripts, name))
-        pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.events)
+        pubsub = self.subscriber.pubsub()
+        try:
+            await pubsub.subscribe(self.events)
+            # Subscribed before restating: the node then sees every broadcast it causes.
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await pubsub.get_message(timeout=self.timeout)
+                    if reply is not None and reply["type"] == "subscribe":
+                        break
+        except BaseException:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+            raise
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(pubsub))
         # Restate this node first: every change queued from now on applies after it.
@@ -271,7 +288,8 @@ class RedisBackplane:
             )
             for entry in self.node.snapshot()
         ]
-        return msgpack.packb(entries, use_bin_type=False)
+        packed: bytes = msgpack.packb(entries, use_bin_type=False)
+        return packed
 
     # Receiving
 
@@ -288,7 +306,9 @@ class RedisBackplane:
                 except EnvelopeError as exc:
                     logger.warning("dropped a bad envelope: %s", exc)
                     continue
-                if envelope.origin != me:
+                if envelope.origin != me and (
+                    envelope.kind is not Kind.SYNC or envelope.target == me
+                ):
                     try:
                         node.receive_envelope(envelope)
                     except Exception:
@@ -338,8 +358,8 @@ class RedisBackplane:
         )
 
     async def _ask(self, script: str, *args: Any) -> Any:
-        future = asyncio.get_running_loop().create_future()
-        self._call(script, args, lambda result: future.done() or future.set_result(result))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._call(script, args, lambda result: _settle(future, result))
         return await future
 
     async def channels(self, app_id: str, prefix: str) -> dict[str, ChannelStats] | None:

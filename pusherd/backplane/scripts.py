@@ -27,8 +27,9 @@ local SEP = '\31'
 local EVENTS = P .. ':events'
 local NODES = P .. ':nodes'
 
-local function publish(app, channel, message, exclude, origin)
-  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 'c', origin, app, channel, message, exclude, '', ''}))
+-- kind: 'c' for a channel event, 'a' / 'r' for member_added / member_removed.
+local function publish(kind, app, channel, message, exclude, origin)
+  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, kind, origin, app, channel, message, exclude, '', ''}))
 end
 
 local function now_ms()
@@ -49,7 +50,7 @@ local function count(node, app, channel, delta, head, tail, origin)
     redis.call('HDEL', ckey, channel)
     total = 0
   elseif head ~= '' then
-    publish(app, channel, head .. total .. tail, '', origin)
+    publish('c', app, channel, head .. total .. tail, '', origin)
   end
   return total
 end
@@ -66,7 +67,7 @@ local function member_join(node, app, channel, user, info, added, removed, exclu
   end
   redis.call('HSET', P .. ':i:' .. base, user, info)
   redis.call('HSET', P .. ':r:' .. base, user, removed)
-  publish(app, channel, added, exclude, origin)
+  publish('a', app, channel, added, exclude, origin)
   return 1
 end
 
@@ -87,7 +88,7 @@ local function member_leave(node, app, channel, user, origin)
   local removed = redis.call('HGET', rkey, user)
   redis.call('HDEL', rkey, user)
   if removed then
-    publish(app, channel, removed, '', origin)
+    publish('r', app, channel, removed, '', origin)
   end
   return 1
 end
@@ -182,7 +183,10 @@ return withdraw(SELF, '', {})
 
 #: ARGV: P, node, lease ms, msgpack [[app, channel, subscribers, [[user, info, added, removed]...]]...]
 #: Restates this node's part after an outage; broadcasts skip this node, whose clients
-#: already saw its own decisions. Returns the changes, as REAP does.
+#: already saw its own decisions. Then tells this node, in the envelope stream (so after
+#: every broadcast it has seen, before every later one), the members of its presence
+#: channels, to correct what its clients were shown meanwhile. Returns the changes, as
+#: REAP does.
 RESYNC = (
     LIBRARY
     + r"""
@@ -190,7 +194,8 @@ redis.call('ZADD', NODES, now_ms() + tonumber(ARGV[3]), SELF)
 local nkey = P .. ':node:' .. SELF
 local want = {}
 local joins = {}
-for _, entry in ipairs(cmsgpack.unpack(ARGV[4])) do
+local entries = cmsgpack.unpack(ARGV[4])
+for _, entry in ipairs(entries) do
   local app, channel = entry[1], entry[2]
   want['c' .. SEP .. app .. SEP .. channel] = entry[3]
   for _, m in ipairs(entry[4]) do
@@ -235,6 +240,18 @@ for _, j in ipairs(joins) do
     out[#out + 1] = {j[1], 'member_added', j[2], m[1]}
   end
 end
+local sync = {}
+for _, entry in ipairs(entries) do
+  if #entry[4] > 0 then
+    local flat = redis.call('HGETALL', P .. ':i:' .. entry[1] .. ':' .. entry[2])
+    local members = {}
+    for i = 1, #flat, 2 do
+      members[flat[i]] = flat[i + 1]
+    end
+    sync[#sync + 1] = {entry[1], entry[2], members}
+  end
+end
+redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 's', '', '', SELF, cjson.encode(sync), '', '', ''}))
 return out
 """
 )

@@ -76,13 +76,11 @@ async def test_a_node_cut_off_from_redis_serves_alone_then_restates_itself(
     async with RedisProxy() as proxy:
         (a,) = await nodes(1, url=proxy.url)
         (b,) = await nodes(1)
-        await connect_user(js, "ann", a, "ann", "Ann")
-        await js.subscribed("ann", "presence-room")
-        await js.subscribed("ann", "news")
-        await connect_user(js, "bob", b, "bob", "Bob")
-        await js.subscribed("bob", "presence-room")
-        await js.subscribed("bob", "news")
-        await js.event("ann", "presence-room", "pusher:member_added")
+        for client, node in (("ann", a), ("bob", b), ("eve", b)):
+            await connect_user(js, client, node, client, client.title())
+            await js.subscribed(client, "presence-room")
+            await js.subscribed(client, "news")
+        await eventually(lambda: _members(js, "ann", {"ann", "bob", "eve"}))
 
         proxy.cut(mode)
         await eventually(lambda: _not_ready(a))
@@ -93,22 +91,31 @@ async def test_a_node_cut_off_from_redis_serves_alone_then_restates_itself(
         await js.event("ann", "news", "local")
         await connect_user(js, "cid", a, "cid", "Cid")
         joined = await js.subscribed("cid", "presence-room")
-        assert joined["data"]["members"] == {"ann": {"name": "Ann"}, "cid": {"name": "Cid"}}
+        assert set(joined["data"]["members"]) == {"ann", "bob", "cid", "eve"}
         await js.subscribed("cid", "news")
         assert await call(a, "channel_info", "news", ["subscription_count"]) == {
             "occupied": True,
             "subscription_count": 2,
         }
+        # Meanwhile on b, which a cannot hear: eve leaves, dan comes.
+        await js.send("disconnect", "eve")
+        await connect_user(js, "dan", b, "dan", "Dan")
+        await js.subscribed("dan", "presence-room")
 
         proxy.restore()
         await eventually(a.ready)
-        # a restated its members and subscriptions, and the cluster broadcast the returns.
-        await eventually(lambda: _has_added(js, "bob", {"ann", "cid"}))
-        assert await users(b, "presence-room") == ["ann", "bob", "cid"]
+        # a restated its members and subscriptions; the cluster broadcast their return,
+        # and a's clients were told what they missed.
+        everyone = {"ann", "bob", "cid", "dan"}
+        for client in ("ann", "bob", "cid", "dan"):
+            await eventually(lambda client=client: _members(js, client, everyone))
+        assert await users(b, "presence-room") == sorted(everyone)
+        assert await users(a, "presence-room") == sorted(everyone)
         await eventually(lambda: subscriptions(b, "news", 3))
         await call(b, "trigger", "news", "shared", {"n": 2})
         for client in ("ann", "bob", "cid"):
             await js.event(client, "news", "shared")
+        assert [r["data"]["id"] for r in js.events("ann", "pusher:member_removed")] == ["eve"]
         assert a.logged("backplane down") == 1
         assert b.logged("WARNING") == 0
 
@@ -157,6 +164,9 @@ async def _linked(node: NodeProcess, times: int) -> bool:
     return node.logged("backplane linked") >= times
 
 
-async def _has_added(js: JsClients, client: str, wanted: set[str]) -> bool:
-    added = {r["data"]["id"] for r in js.events(client, "pusher:member_added")}
-    return wanted <= added
+async def _members(js: JsClients, client: str, wanted: set[str]) -> bool:
+    """Whether pusher-js in ``client`` lists exactly ``wanted`` in presence-room."""
+    before = len(js.reports)
+    await js.send("members", client, channel="presence-room")
+    report = next(r for r in js.reports[before:] if r["type"] == "members")
+    return set(report["members"]) == wanted
