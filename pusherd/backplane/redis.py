@@ -87,11 +87,9 @@ class RedisBackplane:
             lease: seconds a node may stay silent before the others remove its part.
             timeout: seconds to wait for Redis before serving alone.
         """
-        self.prefix = prefix
         self.lease = lease
         self.timeout = timeout
         self.node_id = secrets.token_hex(8)
-        self.events = f"{prefix}:events"
         # No retries inside redis-py: a resent pipeline would apply its counts twice.
         # A lost link is handled once, here: serve alone, reconnect, restate (RESYNC).
         # The name shows each node's two connections in CLIENT LIST.
@@ -104,6 +102,11 @@ class RedisBackplane:
         }
         self.commands = aioredis.Redis.from_url(url, socket_timeout=timeout, **options)
         self.subscriber = aioredis.Redis.from_url(url, **options)
+        # Pub/sub ignores database numbers: on another database than 0 the prefix names
+        # it, so deployments apart by database alone do not hear each other's envelopes.
+        db = int(self.commands.connection_pool.connection_kwargs.get("db") or 0)
+        self.prefix = f"{prefix}:db{db}" if db else prefix
+        self.events = f"{self.prefix}:events"
         self.node: Node | None = None
         self._connected = False
         self._queue: list[tuple[str, tuple[Any, ...], Callback | None]] = []

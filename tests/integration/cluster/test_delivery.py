@@ -139,3 +139,29 @@ async def test_two_prefixes_on_one_redis_never_see_each_other(
         assert await call(a, "channels_info") == {"channels": {"shared-name": {}}}
     finally:
         await delete_prefix(redis_url, other)
+
+
+async def test_nodes_on_another_database_share_only_with_each_other(
+    nodes: StartNodes, js: JsClients, redis_url: str, prefix: str
+) -> None:
+    # Same prefix, another database: Redis pub/sub alone would not keep them apart.
+    other_db = redis_url.rsplit("/", 1)[0] + "/7"
+    try:
+        (a,) = await nodes(1)
+        b, c = await nodes(2, url=other_db)
+        for client, node in (("a", a), ("b", b), ("c", c)):
+            await js.connected(client, TEST_APP.key, node.port)
+            await js.subscribed(client, "shared-name")
+        await eventually(lambda: subscriptions(c, "shared-name", 2))
+
+        await call(b, "trigger", "shared-name", "hello", {"from": "b"})
+        await js.event("c", "shared-name", "hello")
+        await js.event("b", "shared-name", "hello")
+        await anyio.sleep(0.3)
+        assert js.events("a", "hello") == []
+        assert await call(a, "channel_info", "shared-name", ["subscription_count"]) == {
+            "occupied": True,
+            "subscription_count": 1,
+        }
+    finally:
+        await delete_prefix(other_db, prefix)

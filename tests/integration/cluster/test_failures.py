@@ -69,6 +69,24 @@ async def test_a_node_killed_without_goodbye_loses_its_members_within_the_lease(
         assert len(js.events("bob", "pusher:member_removed")) == 1
 
 
+async def test_a_node_stopped_with_sigterm_withdraws_its_members(
+    nodes: StartNodes, js: JsClients
+) -> None:
+    survivor, leaving = await nodes(2)
+    await connect_user(js, "bob", survivor, "bob", "Bob")
+    await js.subscribed("bob", "presence-room")
+    await connect_user(js, "ann", leaving, "ann", "Ann")
+    await js.subscribed("ann", "presence-room")
+    await js.subscribed("ann", "leaving-only")
+    await js.event("bob", "presence-room", "pusher:member_added")
+
+    await leaving.stop()
+    removed = await js.event("bob", "presence-room", "pusher:member_removed")
+    assert removed["data"]["id"] == "ann"
+    assert await users(survivor, "presence-room") == ["bob"]
+    assert await call(survivor, "channels_info") == {"channels": {"presence-room": {}}}
+
+
 @pytest.mark.parametrize("mode", ["reset", "silent"])
 async def test_a_node_cut_off_from_redis_serves_alone_then_restates_itself(
     nodes: StartNodes, js: JsClients, mode: str
