@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +109,8 @@ class RedisBackplane:
         self.prefix = f"{prefix}:db{db}" if db else prefix
         self.events = f"{self.prefix}:events"
         self.node: Node | None = None
+        #: called with the seconds each pipeline took to be answered (a metrics histogram)
+        self.on_round_trip: Callable[[float], None] | None = None
         self._connected = False
         self._queue: list[tuple[str, tuple[Any, ...], Callback | None]] = []
         self._wakeup = asyncio.Event()
@@ -238,11 +241,14 @@ class RedisBackplane:
                         pipe.execute_command("PUBLISH", self.events, args[0])
                     else:
                         pipe.execute_command("EVALSHA", self._sha[script], 0, prefix, node, *args)
+                sent_at = time.monotonic()
                 try:
                     results = await pipe.execute(raise_on_error=False)
                 except BaseException:
                     self._queue[:0] = batch
                     raise
+                if self.on_round_trip is not None:
+                    self.on_round_trip(time.monotonic() - sent_at)
                 for (script, _, callback), result in zip(batch, results, strict=True):
                     if isinstance(result, NoScriptError):
                         raise result

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import anyio
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
@@ -169,9 +171,18 @@ async def test_a_node_whose_redis_connections_are_killed_links_again_and_loses_n
     assert a.logged("backplane down") == 1
 
 
-async def test_ready_reports_a_node_linked_to_redis(nodes: StartNodes) -> None:
+async def test_ready_and_metrics_report_a_node_linked_to_redis(nodes: StartNodes) -> None:
     (a,) = await nodes(1)
     assert await a.ready()
+
+    async def observed() -> bool:
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"http://127.0.0.1:{a.port}/metrics")).text
+        count = re.search(r"^pusherd_adapter_round_trip_seconds_count (\S+)$", text, re.M)
+        return count is not None and float(count.group(1)) > 0
+
+    # The lease is renewed every third of it, through the same timed pipelines.
+    await eventually(observed)
 
 
 async def _not_ready(node: NodeProcess) -> bool:
