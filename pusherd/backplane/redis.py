@@ -142,7 +142,12 @@ class RedisBackplane:
         link.cancel()
         if self._connected:
             done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._call("WITHDRAW", (), lambda result: _settle(done, result))
+
+            def withdrawn(changes: Any) -> None:
+                self._changed(changes)
+                _settle(done, changes)
+
+            self._call("WITHDRAW", (), withdrawn)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, self.lease)
         self._connected = False
