@@ -52,7 +52,7 @@ WebhookListener = Callable[[App, list[dict[str, Any]]], None]
 class AppState:
     """One app's live state on this node."""
 
-    __slots__ = ("app", "registry", "sessions", "shown", "users")
+    __slots__ = ("app", "joining", "registry", "sessions", "shown", "users")
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -63,6 +63,9 @@ class AppState:
         #: members as this node's clients were shown them (user id -> user_info JSON), to
         #: correct them when the node restates itself after losing the cluster
         self.shown: dict[str, dict[str, str]] = {}
+        #: per presence channel, the sessions waiting for the cluster's member list, with
+        #: the member envelopes that arrived meanwhile (they may postdate the list)
+        self.joining: dict[str, dict[Session, list[Envelope]]] = {}
 
 
 class Hub:
@@ -357,6 +360,7 @@ class Hub:
             messages.serialize_event(EventName.MEMBER_REMOVED, removed, channel),
             session.socket_id,
         )
+        state.joining.setdefault(channel, {})[session] = []
         self.backplane.join_member(
             member_join,
             lambda joined: self.on_member_joined(state, session, member_join, joined, held, alone),
@@ -371,30 +375,44 @@ class Hub:
         held: list[str],
         alone: Outcome,
     ) -> None:
+        waiting = state.joining.get(join.channel, {})
+        seen = waiting.pop(session, [])
+        if not waiting:
+            state.joining.pop(join.channel, None)
         found = state.registry.channels.get(join.channel)
         if found is None or session not in found.subscribers:
             return
         shown = state.shown.setdefault(join.channel, {})
+        later: list[str] = []
         if joined is None:
             # Alone, show what the node knew of the cluster and its own members since.
             if join.user_id not in shown:
                 self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
             shown[join.user_id] = join.info
+            listed = shown
         else:
+            listed = joined.members
             shown.clear()
-            shown.update(joined.members)
-        members = {user: messages.parse_json(info) for user, info in shown.items()}
+            shown.update(listed)
+            # The list holds the changes made before it; the later ones follow it.
+            for envelope in seen:
+                if envelope.serial > joined.serial:
+                    note_shown(shown, envelope)
+                    if envelope.exclude != session.socket_id:
+                        later.append(envelope.message)
+            if joined.first:
+                event = {
+                    "name": WebhookName.MEMBER_ADDED.value,
+                    "channel": join.channel,
+                    "user_id": join.user_id,
+                }
+                self.emit_webhooks(state.app, [event])
+        members = {user: messages.parse_json(info) for user, info in listed.items()}
         presence = {"ids": list(members), "hash": members, "count": len(members)}
-        if joined is not None and joined.first:
-            event = {
-                "name": WebhookName.MEMBER_ADDED.value,
-                "channel": join.channel,
-                "user_id": join.user_id,
-            }
-            self.emit_webhooks(state.app, [event])
         session.send(messages.subscription_succeeded(join.channel, presence))
         self.flush(session)
         self.write_all(session, held)
+        self.write_all(session, later)
 
     def leave_shared(self, state: AppState, session: Session, channel: str) -> None:
         """Leave locally; the cluster says whether the member or the channel is gone."""
@@ -498,6 +516,12 @@ class Hub:
             if shown is not None:
                 note_shown(shown, envelope)
             targets = state.registry.subscribers(envelope.target)
+            waiting = state.joining.get(envelope.target)
+            if waiting:
+                # Not yet: a member list is on its way to these sessions.
+                for seen in waiting.values():
+                    seen.append(envelope)
+                targets = [session for session in targets if session not in waiting]
         elif envelope.kind is Kind.CHANNEL:
             if envelope.cache_event:
                 state.registry.remember(

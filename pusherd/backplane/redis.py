@@ -355,9 +355,9 @@ class RedisBackplane:
             if result is None:
                 on_done(None)
                 return
-            first, flat = result
+            first, flat, serial = result
             members = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-            on_done(Joined(first == 1, members))
+            on_done(Joined(first == 1, members, int(serial)))
 
         args = (join.app_id, join.channel, join.user_id, join.info, join.added, join.removed)
         self._call("JOIN_MEMBER", (*args, join.socket_id), joined)

@@ -9,6 +9,7 @@ Layout under the prefix ``P`` (channel names never contain ``:``, so keys are un
     P:m:{app}:{channel}  hash  user -> nodes where the user is connected
     P:i:{app}:{channel}  hash  user -> user_info (JSON)
     P:r:{app}:{channel}  hash  user -> the member_removed message to broadcast
+    P:s:{app}:{channel}  int   member changes broadcast so far (while it has members)
     P:events             pub/sub channel of envelopes
 
 A node's hash lists what it added, so withdrawing a node (its lease ran out, or it
@@ -27,9 +28,14 @@ local SEP = '\31'
 local EVENTS = P .. ':events'
 local NODES = P .. ':nodes'
 
--- kind: 'c' for a channel event, 'a' / 'r' for member_added / member_removed.
-local function publish(kind, app, channel, message, exclude, origin)
-  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, kind, origin, app, channel, message, exclude, '', ''}))
+-- kind: 'c' for a channel event, 'a' / 'r' for member_added / member_removed, which
+-- carry the channel's serial number of member changes.
+local function publish(kind, app, channel, message, exclude, origin, serial)
+  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, kind, origin, app, channel, message, exclude, '', '', serial or ''}))
+end
+
+local function next_serial(base)
+  return tostring(redis.call('INCR', P .. ':s:' .. base))
 end
 
 local function now_ms()
@@ -67,7 +73,7 @@ local function member_join(node, app, channel, user, info, added, removed, exclu
   end
   redis.call('HSET', P .. ':i:' .. base, user, info)
   redis.call('HSET', P .. ':r:' .. base, user, removed)
-  publish('a', app, channel, added, exclude, origin)
+  publish('a', app, channel, added, exclude, origin, next_serial(base))
   return 1
 end
 
@@ -88,7 +94,10 @@ local function member_leave(node, app, channel, user, origin)
   local removed = redis.call('HGET', rkey, user)
   redis.call('HDEL', rkey, user)
   if removed then
-    publish('r', app, channel, removed, '', origin)
+    publish('r', app, channel, removed, '', origin, next_serial(base))
+  end
+  if redis.call('EXISTS', mkey) == 0 then
+    redis.call('DEL', P .. ':s:' .. base)
   end
   return 1
 end
@@ -131,12 +140,15 @@ return count(SELF, ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], '')
 """
 )
 
-#: ARGV: P, node, app, channel, user, info, added, removed, socket id -> {first, members}
+#: ARGV: P, node, app, channel, user, info, added, removed, socket id
+#: -> {first, members, the channel's serial number of member changes}
 JOIN_MEMBER = (
     LIBRARY
     + r"""
 local first = member_join(SELF, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], '')
-return {first, redis.call('HGETALL', P .. ':i:' .. ARGV[3] .. ':' .. ARGV[4])}
+local base = ARGV[3] .. ':' .. ARGV[4]
+local serial = tonumber(redis.call('GET', P .. ':s:' .. base) or 0)
+return {first, redis.call('HGETALL', P .. ':i:' .. base), serial}
 """
 )
 

@@ -44,6 +44,8 @@ async def test_a_node_killed_without_goodbye_loses_its_members_within_the_lease(
         await js.subscribed("ann", "presence-room")
         await js.subscribed("ann", "victim-only")
         await js.event("bob", "presence-room", "pusher:member_added")
+        # The cluster knows of a subscription once its count reached Redis.
+        await eventually(lambda: subscriptions(survivor, "victim-only", 1))
         victim.kill()
         killed_at = time.monotonic()
 

@@ -21,6 +21,7 @@ envelopes = st.builds(
     st.text(),
     st.text(),
     st.text(),
+    st.integers(0, 2**53),
 )
 
 
@@ -40,6 +41,11 @@ def test_an_envelope_packed_as_the_scripts_pack_it_is_read() -> None:
     assert decode(packed) == Envelope(Kind.MEMBER_ADDED, "1", "presence-room", "{}", "9.9")
 
 
+def test_a_member_envelope_carries_its_serial() -> None:
+    packed = msgpack.packb([1, "r", "", "1", "presence-room", "{}", "", "", "", "12"])
+    assert decode(packed).serial == 12
+
+
 def test_a_short_envelope_gets_empty_fields() -> None:
     assert decode(msgpack.packb([1, "t", "n", "1", "ann", ""])) == Envelope(
         Kind.TERMINATE, "1", "ann", origin="n"
@@ -56,6 +62,7 @@ def test_a_short_envelope_gets_empty_fields() -> None:
         msgpack.packb([1, "z", "", "1", "x", ""]),
         msgpack.packb([1, "c", "", 1, "x", ""]),
         msgpack.packb([1, "c", "", "1", "x", ""]) + b"\x00",
+        msgpack.packb([1, "a", "", "1", "x", "", "", "", "", "-1"]),
     ],
 )
 def test_anything_else_is_an_envelope_error(data: bytes) -> None:
