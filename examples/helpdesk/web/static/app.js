@@ -459,7 +459,7 @@ async function ticketDetail(pane, id) {
   pane.replaceChildren(h("p", { className: "muted" }, h("a", { href: state.user.role === "agent" ? "#/queue" : "#/tickets" }, "← Back"),
     " · Viewing now: ", viewers), body);
   let agents = [];
-  if (state.user.role === "agent") agents = await api("GET", "/api/users?role=agent");
+  if (state.user.role === "agent") agents = [state.user, ...(await api("GET", "/api/users?role=agent"))];
 
   async function load() {
     const t = await api("GET", `/api/tickets/${id}`);
@@ -470,7 +470,7 @@ async function ticketDetail(pane, id) {
         onclick: () => api("POST", `/api/tickets/${id}/status`, { status: s }).then(load).catch((e) => toast(e.message)),
       }, s === "open" && ["resolved", "closed"].includes(t.status) ? "reopen" : label(s))));
     const parts = [
-      h("h2", { style: "margin:.2rem 0" }, `#${t.id} ${t.subject}`),
+      h("h2", { style: "margin:.2rem 0", "data-testid": "ticket-title" }, `#${t.id} ${t.subject}`),
       h("p", {}, h("span", { className: `status ${t.status}`, "data-testid": "ticket-status" }, label(t.status)),
         ` ${t.category} · ${t.priority} · by ${t.requester?.name} · `,
         h("span", { "data-testid": "assignee" }, t.assignee ? `assigned to ${t.assignee.name}` : "unassigned")),

@@ -1,0 +1,217 @@
+"""End to end in headless Chromium: two people chat live, and a ticket goes from a customer's
+form to an agent's live queue, is assigned, resolved and rated. Screenshots are saved under
+test-artifacts/helpdesk/."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from examples.helpdesk.config import PusherSettings, Settings
+from examples.helpdesk.db import utcnow
+from tests.helpdesk.conftest import PASSWORD, PEOPLE, add_people, free_port, run_sync
+from tests.helpdesk.stack import Stack
+from tests.services import ROOT, require_chromium, require_node
+
+pytestmark = [pytest.mark.browser, pytest.mark.node, pytest.mark.timeout(400)]
+ARTIFACTS = ROOT / "test-artifacts" / "helpdesk"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = (390, 844)
+DESKTOP = (1280, 900)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, int]]]:
+    require_node()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}",
+        pusher=PusherSettings(port=free_port()),
+        auto_assign=False,
+    )
+    ids = run_sync(add_people(settings.database_url, utcnow()))
+    with Stack(settings, ui=True) as running:
+        yield running, ids
+
+
+@pytest.fixture
+def browsers(tmp_path: Path) -> Iterator[Callable[[tuple[int, int]], Any]]:
+    chromium, driver_path = require_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opened: list[Any] = []
+
+    def open_browser(size: tuple[int, int]) -> Any:
+        options = webdriver.ChromeOptions()
+        for flag in CHROMIUM_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}")
+        options.add_argument(f"--window-size={size[0]},{size[1]}")
+        options.binary_location = chromium
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
+        driver.set_page_load_timeout(30)
+        opened.append(driver)
+        return driver
+
+    try:
+        yield open_browser
+    finally:
+        for driver in opened:
+            driver.quit()
+
+
+def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 60) -> Any:
+    """Wait for ``condition`` (generously: the machine may be loaded); on timeout keep a
+    screenshot and say what the page showed."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    except TimeoutException:
+        shoot(driver, "timeout")
+        page = text_of("body")(driver)
+        raise AssertionError(
+            f"timed out at {driver.current_url}; the page showed:\n{page}"
+        ) from None
+
+
+def css(driver: Any, selector: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def text_of(selector: str) -> Callable[[Any], str]:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def read(driver: Any) -> str:
+        try:
+            return str(css(driver, selector).text)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return ""
+
+    return read
+
+
+def sign_in(driver: Any, base_url: str, who: str) -> None:
+    driver.get(base_url + "/#/login")
+    wait(driver, lambda d: css(d, "#email"))
+    css(driver, "#email").send_keys(PEOPLE[who][0])
+    css(driver, "#password").send_keys(PASSWORD)
+    css(driver, "#sign-in").click()
+    wait(driver, lambda d: PEOPLE[who][1] in text_of("#me-name")(d))
+    # Signed in and connected: the presence channel counts this browser.
+    wait(driver, lambda d: text_of("#online-count")(d) not in ("", "0 online"))
+
+
+def shoot(driver: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def test_buyer_and_seller_chat_live_with_typing_and_read_receipts(
+    stack: Any, browsers: Any
+) -> None:
+    running, ids = stack
+    with httpx.Client(base_url=running.base_url) as http:
+        token = http.post(
+            "/api/login", json={"email": PEOPLE["buyer"][0], "password": PASSWORD}
+        ).json()["token"]
+        cid = http.post(
+            "/api/conversations",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "kind": "trade",
+                "subject": "Vintage lamp",
+                "reference": "product:17",
+                "counterpart_id": ids["seller"],
+            },
+        ).json()["id"]
+    buyer, seller = browsers(DESKTOP), browsers(PHONE)
+    sign_in(buyer, running.base_url, "buyer")
+    sign_in(seller, running.base_url, "seller")
+    for driver in (buyer, seller):
+        driver.get(f"{running.base_url}/#/chat/{cid}")
+        wait(driver, lambda d: css(d, "#message-input"))
+    # Each sees the other online on the conversation header.
+    wait(
+        buyer, lambda d: "on" in css(d, f"[data-user-dot='{ids['seller']}']").get_attribute("class")
+    )
+
+    css(buyer, "#message-input").send_keys("Is the lamp still available?")
+    wait(seller, lambda d: "Bea Buyer is typing" in text_of("[data-testid=typing]")(d))
+    shoot(seller, "chat-seller-sees-typing")
+    css(buyer, "#send").click()
+    wait(seller, lambda d: "Is the lamp still available?" in text_of("[data-testid=messages]")(d))
+    # The seller's window is open on the conversation, so it reads the message: a receipt.
+    wait(buyer, lambda d: "Read" in text_of(".bubble.mine [data-testid=receipt]")(d))
+    shoot(buyer, "chat-buyer-sees-read-receipt")
+
+    css(seller, "#message-input").send_keys("Yes, ships tomorrow.")
+    css(seller, "#send").click()
+    wait(buyer, lambda d: "Yes, ships tomorrow." in text_of("[data-testid=messages]")(d))
+    assert "Bea Buyer is typing" not in text_of("[data-testid=typing]")(seller)
+    shoot(seller, "chat-seller-phone-width")
+    shoot(buyer, "chat-buyer-conversation")
+
+
+def test_a_new_ticket_reaches_the_live_queue_and_is_assigned_resolved_and_rated(
+    stack: Any, browsers: Any
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    running, _ids = stack
+    agent, buyer = browsers(DESKTOP), browsers(PHONE)
+    sign_in(agent, running.base_url, "agent")
+    wait(agent, lambda d: css(d, "[data-testid=queue]"))
+    sign_in(buyer, running.base_url, "buyer")
+    buyer.get(running.base_url + "/#/tickets")
+    wait(buyer, lambda d: css(d, "#new-ticket")).click()
+    css(buyer, "#ticket-subject").send_keys("Parcel never arrived")
+    Select(css(buyer, "#ticket-category")).select_by_value("shipping")
+    Select(css(buyer, "#ticket-priority")).select_by_value("high")
+    css(buyer, "#ticket-description").send_keys("Order 1042 shows delivered, but nothing came.")
+    shoot(buyer, "ticket-buyer-form-phone-width")
+    css(buyer, "#submit-ticket").click()
+    wait(buyer, lambda d: "Parcel never arrived" in text_of("[data-testid=ticket-title]")(d))
+    ticket_id = buyer.current_url.rsplit("/", 1)[1]
+
+    # The agent's queue changes live, without a reload.
+    wait(agent, lambda d: "Parcel never arrived" in text_of("[data-testid=queue]")(d))
+    shoot(agent, "ticket-agent-queue-live")
+    css(agent, f"[data-ticket='{ticket_id}']").click()
+    wait(agent, lambda d: css(d, "#assign"))
+    # Presence: the agent sees the customer viewing the ticket, and the customer the agent.
+    wait(agent, lambda d: "Bea Buyer" in text_of("[data-testid=viewers]")(d))
+    wait(buyer, lambda d: "Ada Agent" in text_of("[data-testid=viewers]")(d))
+    css(agent, "#assign").click()
+    wait(agent, lambda d: "assigned to Ada Agent" in text_of("[data-testid=assignee]")(d))
+    wait(buyer, lambda d: "assigned to Ada Agent" in text_of("[data-testid=assignee]")(d))
+    css(agent, "#comment-body").send_keys("Sorry! A replacement is on its way.")
+    css(agent, "#add-comment").click()
+    wait(buyer, lambda d: "replacement is on its way" in text_of("[data-testid=comments]")(d))
+    css(agent, "[data-status=resolved]").click()
+    # The status pill is capitalised by CSS, and Selenium reads rendered text.
+    wait(buyer, lambda d: text_of("[data-testid=ticket-status]")(d).lower() == "resolved")
+    Select(wait(buyer, lambda d: css(d, "#rating"))).select_by_value("5")
+    css(buyer, "#rating-comment").send_keys("Fast and kind")
+    css(buyer, "#rate").click()
+    wait(agent, lambda d: "Fast and kind" in text_of("[data-testid=rating-shown]")(d))
+    shoot(agent, "ticket-agent-sees-rating")
+    shoot(buyer, "ticket-buyer-rated-phone-width")
+    assert css(agent, "[data-testid=sla-first_response]").get_attribute("class") == "sla-met"
