@@ -60,10 +60,15 @@ def browsers(tmp_path: Path) -> Iterator[Callable[[tuple[int, int]], Any]]:
         for flag in CHROMIUM_FLAGS:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}")
-        options.add_argument(f"--window-size={size[0]},{size[1]}")
+        if size == PHONE:
+            # A headless window is never narrower than 500 px: emulate the phone's viewport.
+            metrics = {"width": size[0], "height": size[1], "pixelRatio": 2}
+            options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
+        else:
+            options.add_argument(f"--window-size={size[0]},{size[1]}")
         options.binary_location = chromium
         driver = webdriver.Chrome(service=Service(driver_path), options=options)
-        driver.set_page_load_timeout(30)
+        driver.set_page_load_timeout(60)
         opened.append(driver)
         return driver
 
@@ -124,6 +129,14 @@ def shoot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def fits_phone(driver: Any) -> None:
+    """At phone width the page is the phone's width: nothing makes it scroll sideways."""
+    width, inner, scroll = driver.execute_script(
+        "return [screen.width, window.innerWidth, document.documentElement.scrollWidth]"
+    )
+    assert inner == PHONE[0] and scroll <= inner, (width, inner, scroll)
+
+
 def test_buyer_and_seller_chat_live_with_typing_and_read_receipts(
     stack: Any, browsers: Any
 ) -> None:
@@ -166,6 +179,7 @@ def test_buyer_and_seller_chat_live_with_typing_and_read_receipts(
     css(seller, "#send").click()
     wait(buyer, lambda d: "Yes, ships tomorrow." in text_of("[data-testid=messages]")(d))
     assert "Bea Buyer is typing" not in text_of("[data-testid=typing]")(seller)
+    fits_phone(seller)
     shoot(seller, "chat-seller-phone-width")
     shoot(buyer, "chat-buyer-conversation")
 
@@ -186,6 +200,7 @@ def test_a_new_ticket_reaches_the_live_queue_and_is_assigned_resolved_and_rated(
     Select(css(buyer, "#ticket-category")).select_by_value("shipping")
     Select(css(buyer, "#ticket-priority")).select_by_value("high")
     css(buyer, "#ticket-description").send_keys("Order 1042 shows delivered, but nothing came.")
+    fits_phone(buyer)
     shoot(buyer, "ticket-buyer-form-phone-width")
     css(buyer, "#submit-ticket").click()
     wait(buyer, lambda d: "Parcel never arrived" in text_of("[data-testid=ticket-title]")(d))
@@ -213,5 +228,6 @@ def test_a_new_ticket_reaches_the_live_queue_and_is_assigned_resolved_and_rated(
     css(buyer, "#rate").click()
     wait(agent, lambda d: "Fast and kind" in text_of("[data-testid=rating-shown]")(d))
     shoot(agent, "ticket-agent-sees-rating")
+    fits_phone(buyer)
     shoot(buyer, "ticket-buyer-rated-phone-width")
     assert css(agent, "[data-testid=sla-first_response]").get_attribute("class") == "sla-met"
