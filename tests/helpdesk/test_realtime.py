@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,52 @@ def test_events_held_back_until_the_client_is_back_are_delivered_live_once_in_or
     applied = [line for line in lines if line["type"] == "applied"]
     assert [line["seq"] for line in applied] == list(range(1, 8))
     assert [line["data"]["message"]["body"] for line in applied] == ["before", *bodies]
+
+
+def test_automatic_assignment_picks_the_least_loaded_agent_online(live: Live) -> None:
+    """Both agents are online (on the presence channel); the one with fewer active tickets gets
+    the ticket and is told on their own channel. An agent offline is never picked."""
+    agent2_channel = f"private-App.Models.User.{live.ids['agent2']}"
+    busy = live.listen("agent", "presence-online")
+    free = live.listen("agent2", "presence-online", agent2_channel)
+    busy.wait_for(lambda line: line["type"] == "subscribed")
+    free.wait_count(lambda line: line["type"] == "subscribed", 2)
+
+    def open_ticket(subject: str) -> int:
+        return live.ok(
+            "buyer",
+            "POST",
+            "/api/tickets",
+            json={
+                "subject": subject,
+                "category": "order",
+                "priority": "normal",
+                "description": "d",
+            },
+        )["id"]
+
+    first = open_ticket("first")
+    live.ok("agent", "POST", f"/api/tickets/{first}/assign", json={"agent_id": live.ids["agent"]})
+    second = open_ticket("second")
+    answer = live.ok("agent", "POST", f"/api/tickets/{second}/assign", json={"auto": True})
+    assert answer["assignee"]["id"] == live.ids["agent2"]
+    told = free.wait_for(
+        lambda line: (
+            line["type"] == "applied"
+            and line["channel"] == agent2_channel
+            and line["event"] == "App\\Events\\TicketAssigned"
+        )
+    )
+    assert told["data"]["ticket"]["id"] == second
+
+    # With agent2 gone, the busier agent is the only one online, so gets the next one.
+    free.close()
+    live.listeners.remove(free)
+    third = open_ticket("third")
+    deadline = time.monotonic() + 60
+    while True:
+        answer = live.ok("agent", "POST", f"/api/tickets/{third}/assign", json={"auto": True})
+        if answer["assignee"]["id"] == live.ids["agent"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)  # pusherd has not yet seen agent2's socket close
+    assert answer["assignee"]["id"] == live.ids["agent"]
