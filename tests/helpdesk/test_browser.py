@@ -30,6 +30,10 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CHARTS_DRAWN = (
+    "return ['chart-tickets', 'chart-ratings', 'chart-chat']"
+    ".map((id) => Boolean(Chart.getChart(id)))"
+)
 PHONE = (390, 844)
 DESKTOP = (1280, 900)
 
@@ -297,3 +301,52 @@ def test_a_new_ticket_reaches_the_live_queue_and_is_assigned_resolved_and_rated(
     fits_phone(buyer)
     shoot(buyer, "ticket-buyer-rated-phone-width")
     assert css(agent, "[data-testid=sla-first_response]").get_attribute("class") == "sla-met"
+
+
+def test_the_reports_page_draws_its_figures_and_charts_from_local_files(
+    stack: Any, browsers: Any
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    running, ids = stack
+    with httpx.Client(base_url=running.base_url, timeout=30) as http:
+
+        def call(who: str, method: str, path: str, body: dict[str, Any]) -> Any:
+            if who not in tokens:
+                login = {"email": PEOPLE[who][0], "password": PASSWORD}
+                tokens[who] = http.post("/api/login", json=login).json()["token"]
+            answer = http.request(
+                method, path, headers={"Authorization": f"Bearer {tokens[who]}"}, json=body
+            )
+            assert answer.status_code in (200, 201), answer.text
+            return answer.json()
+
+        tokens: dict[str, str] = {}
+        for subject, category, rating in (("Late parcel", "shipping", 4), ("Refund", "payment", 2)):
+            ticket = {"subject": subject, "category": category, "priority": "normal"}
+            tid = call("buyer", "POST", "/api/tickets", {**ticket, "description": "d"})["id"]
+            call("agent", "POST", f"/api/tickets/{tid}/assign", {"agent_id": ids["agent"]})
+            call("agent", "POST", f"/api/tickets/{tid}/comments", {"body": "On it."})
+            call("agent", "POST", f"/api/tickets/{tid}/status", {"status": "resolved"})
+            call("buyer", "POST", f"/api/tickets/{tid}/rating", {"rating": rating})
+
+    for size, name in ((DESKTOP, "reports-desktop"), (PHONE, "reports-phone-width")):
+        agent = browsers(size)
+        sign_in(agent, running.base_url, "agent")
+        agent.get(running.base_url + "/#/reports")
+        wait(agent, lambda d: text_of("[data-figure=tickets]")(d) == "2")
+        assert text_of("[data-figure=rating]")(agent) == "3.00 (2)"
+        wait(agent, lambda d: d.execute_script(CHARTS_DRAWN) == [True, True, True])
+        if size == PHONE:
+            fits_phone(agent)
+        shoot(agent, name)
+
+    Select(css(agent, "#report-category")).select_by_value("payment")
+    click(agent, "form.filters button[type=submit]")
+    wait(agent, lambda d: text_of("[data-figure=tickets]")(d) == "1")
+    assert text_of("[data-figure=rating]")(agent) == "2.00 (1)"
+    # Every script, style and chart library came from the helpdesk itself, none from a CDN.
+    origins = agent.execute_script(
+        "return performance.getEntriesByType('resource').map((e) => new URL(e.name).origin)"
+    )
+    assert set(origins) == {running.base_url}
