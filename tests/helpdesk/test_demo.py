@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,12 +32,13 @@ def wait_until_up(process: subprocess.Popen[str], url: str, timeout: float = 90)
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_one_command_starts_everything_with_demo_data(tmp_path: Path) -> None:
+def test_one_command_starts_everything_with_demo_data(database_url: str) -> None:
+    """On SQLite and on PostgreSQL (``HELPDESK_DATABASE_URL``)."""
     require_node()
     port, pusher_port = free_port(), free_port()
     env = {
         **os.environ,
-        "HELPDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}",
+        "HELPDESK_DATABASE_URL": database_url,
         "HELPDESK_PUSHER_PORT": str(pusher_port),
         "PYTHONPATH": str(ROOT),
     }
