@@ -461,7 +461,8 @@ async function ticketDetail(pane, id) {
   let agents = [];
   if (state.user.role === "agent") agents = [state.user, ...(await api("GET", "/api/users?role=agent"))];
 
-  // The forms are made once, not on every redraw, so a live update never wipes a draft.
+  // The forms are made once, not on every redraw, so a live update never wipes a draft
+  // or a choice being made.
   const comment = h("textarea", { id: "comment-body", rows: 2, placeholder: "Add a comment" });
   const commentForm = h("form", {
     onsubmit: async (event) => {
@@ -472,6 +473,10 @@ async function ticketDetail(pane, id) {
       await load();
     },
   }, comment, h("p", {}, h("button", { type: "submit", id: "add-comment" }, "Comment")));
+  const pick = h("select", { id: "assign-agent" }, agents.map((a) => h("option", { value: a.id, selected: a.id === state.user.id }, a.name)));
+  const assignBar = state.user.role !== "agent" ? null : h("div", { className: "actions" }, pick,
+    h("button", { type: "button", id: "assign", onclick: () => api("POST", `/api/tickets/${id}/assign`, { agent_id: Number(pick.value) }).then(load).catch((e) => toast(e.message)) }, "Assign"),
+    h("button", { type: "button", className: "secondary", onclick: () => api("POST", `/api/tickets/${id}/assign`, { auto: true }).then(load).catch((e) => toast(e.message)) }, "Auto-assign"));
   let ratingForm = null;
   const makeRatingForm = (t) => {
     const rating = h("select", { id: "rating" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n, selected: n === t.rating }, "★".repeat(n))));
@@ -504,12 +509,7 @@ async function ticketDetail(pane, id) {
       h("p", {}, t.description),
       actions,
     ];
-    if (state.user.role === "agent") {
-      const pick = h("select", { id: "assign-agent" }, agents.map((a) => h("option", { value: a.id, selected: a.id === state.user.id }, a.name)));
-      parts.push(h("div", { className: "actions" }, pick,
-        h("button", { type: "button", id: "assign", onclick: () => api("POST", `/api/tickets/${id}/assign`, { agent_id: Number(pick.value) }).then(load) }, "Assign"),
-        h("button", { type: "button", className: "secondary", onclick: () => api("POST", `/api/tickets/${id}/assign`, { auto: true }).then(load).catch((e) => toast(e.message)) }, "Auto-assign")));
-    }
+    if (assignBar) parts.push(assignBar);
     parts.push(h("h3", {}, "Thread"), h("div", { "data-testid": "comments" }, t.comments.map((c) =>
       h("div", { className: `comment ${c.author_role}` }, h("div", { className: "muted" }, `${c.author_name} · ${when(c.created_at)}`), c.body))));
     parts.push(commentForm);
