@@ -176,7 +176,7 @@ class Hub:
         for state in list(self.states.values()):
             for session in list(state.sessions.values()):
                 session.tick(now)
-                if session._outgoing or session._effects:
+                if session.has_output():
                     self.process(session)
             counts = state.registry.flush_counts(now)
             # With a shared backplane the cluster broadcasts counts; this node's are partial.
@@ -228,7 +228,7 @@ class Hub:
             "socket_id": sender.socket_id,
         }
         if event.user_id is not None:
-            webhook["user_id"] = str(event.user_id)
+            webhook["user_id"] = messages.user_id_text(event.user_id)
         self.emit_webhooks(state.app, [webhook])
 
     def emit_webhooks(self, app: App, events: list[dict[str, Any]]) -> None:
@@ -342,8 +342,8 @@ class Hub:
         if member is None:
             self.write_all(session, held)
             return
-        data = messages.dumps({"user_id": member.raw_user_id, "user_info": member.user_info})
-        removed = messages.dumps({"user_id": member.raw_user_id})
+        data = messages.member_added_data(member.raw_user_id, member.user_info)
+        removed = messages.member_removed_data(member.raw_user_id)
         member_join = MemberJoin(
             app.id,
             channel,
@@ -506,19 +506,17 @@ class Hub:
                 members = []
                 for connections in channel.members.values():
                     member = next(iter(connections.values()))
-                    data = {"user_id": member.raw_user_id, "user_info": member.user_info}
-                    removed = {"user_id": member.raw_user_id}
+                    data = messages.member_added_data(member.raw_user_id, member.user_info)
+                    removed = messages.member_removed_data(member.raw_user_id)
                     members.append(
                         MemberJoin(
                             app_id,
                             channel.name,
                             member.user_id,
                             messages.dumps(member.user_info),
+                            messages.serialize_event(EventName.MEMBER_ADDED, data, channel.name),
                             messages.serialize_event(
-                                EventName.MEMBER_ADDED, messages.dumps(data), channel.name
-                            ),
-                            messages.serialize_event(
-                                EventName.MEMBER_REMOVED, messages.dumps(removed), channel.name
+                                EventName.MEMBER_REMOVED, removed, channel.name
                             ),
                             "",
                         )
