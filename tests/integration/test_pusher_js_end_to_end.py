@@ -1,4 +1,4 @@
-"""Encrypted and cache channels, subscription counts, watchlists and the sign-in timeout, end to end.
+"""Encrypted and cache channels, counts, watchlists, sign-in presence and deadline, end to end.
 
 Unmodified pusher-js and Laravel Echo under Node on one side, the official PyPI SDK on the
 other; channel and user tokens come from the official npm SDK inside the Node process.
@@ -297,3 +297,27 @@ async def test_pusher_js_that_neither_signs_in_nor_subscribes_privately_is_close
     assert states["idle"][-2:] == ["connected", "disconnected"]
     assert states["signer"][-1] == "connected" and "disconnected" not in states["signer"]
     assert states["member"][-1] == "connected" and "disconnected" not in states["member"]
+
+
+async def test_a_presence_token_without_channel_data_joins_as_the_signed_in_user(
+    server: RunningServer, js: JsClients
+) -> None:
+    # pusher-js >= 7.4 waits for sign-in when the token has no channel_data (PROTOCOL.md §8.5).
+    app = server.app
+    ann = {"id": "42", "user_info": {"name": "Ann"}}
+    await js.connected("ann", app.key, server.port, **tokens_for(app, ann), presenceFromSignin=True)
+    await js.connected("bob", app.key, server.port, **tokens_for(app, {"id": "7"}))
+    await js.subscribed("bob", "presence-lobby")
+
+    # Subscribing right after signin(): pusher-js holds the subscription until signin_success.
+    await js.send("signin", "ann")
+    await js.send("subscribe", "ann", channel="presence-lobby", bind=[])
+    joined = await js.event("ann", "presence-lobby", "pusher:subscription_succeeded")
+    added = await js.event("bob", "presence-lobby", "pusher:member_added")
+    await js.send("members", "ann", channel="presence-lobby")
+    members = await js.wait_for(lambda r: r["type"] == "members" and r["client"] == "ann")
+
+    assert joined["data"]["me"] == {"id": "42", "info": {"name": "Ann"}}
+    assert added["data"] == {"id": "42", "info": {"name": "Ann"}}
+    assert members["members"] == {"7": None, "42": {"name": "Ann"}}
+    assert members["count"] == 2
