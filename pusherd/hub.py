@@ -52,13 +52,20 @@ WebhookListener = Callable[[App, list[dict[str, Any]]], None]
 class AppState:
     """One app's live state on this node."""
 
-    __slots__ = ("app", "registry", "sessions", "users")
+    __slots__ = ("app", "joining", "registry", "sessions", "shown", "users")
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.registry = ChannelRegistry(app)
         self.users = UserRegistry(app)
         self.sessions: dict[str, Session] = {}
+        #: with a shared backplane, per locally occupied presence channel: the cluster's
+        #: members as this node's clients were shown them (user id -> user_info JSON), to
+        #: correct them when the node restates itself after losing the cluster
+        self.shown: dict[str, dict[str, str]] = {}
+        #: per presence channel, the sessions waiting for the cluster's member list, with
+        #: the member envelopes that arrived meanwhile (they may postdate the list)
+        self.joining: dict[str, dict[Session, list[Envelope]]] = {}
 
 
 class Hub:
@@ -353,6 +360,7 @@ class Hub:
             messages.serialize_event(EventName.MEMBER_REMOVED, removed, channel),
             session.socket_id,
         )
+        state.joining.setdefault(channel, {})[session] = []
         self.backplane.join_member(
             member_join,
             lambda joined: self.on_member_joined(state, session, member_join, joined, held, alone),
@@ -367,29 +375,44 @@ class Hub:
         held: list[str],
         alone: Outcome,
     ) -> None:
+        waiting = state.joining.get(join.channel, {})
+        seen = waiting.pop(session, [])
+        if not waiting:
+            state.joining.pop(join.channel, None)
         found = state.registry.channels.get(join.channel)
         if found is None or session not in found.subscribers:
             return
+        shown = state.shown.setdefault(join.channel, {})
+        later: list[str] = []
         if joined is None:
-            presence = found.presence()
-            self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
+            # Alone, show what the node knew of the cluster and its own members since.
+            if join.user_id not in shown:
+                self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
+            shown[join.user_id] = join.info
+            listed = shown
         else:
-            members = {user: messages.parse_json(info) for user, info in joined.members.items()}
-            presence = {"ids": list(members), "hash": members, "count": len(members)}
+            listed = joined.members
+            shown.clear()
+            shown.update(listed)
+            # The list holds the changes made before it; the later ones follow it.
+            for envelope in seen:
+                if envelope.serial > joined.serial:
+                    note_shown(shown, envelope)
+                    if envelope.exclude != session.socket_id:
+                        later.append(envelope.message)
             if joined.first:
-                self.emit_webhooks(
-                    state.app,
-                    [
-                        {
-                            "name": WebhookName.MEMBER_ADDED.value,
-                            "channel": join.channel,
-                            "user_id": join.user_id,
-                        }
-                    ],
-                )
+                event = {
+                    "name": WebhookName.MEMBER_ADDED.value,
+                    "channel": join.channel,
+                    "user_id": join.user_id,
+                }
+                self.emit_webhooks(state.app, [event])
+        members = {user: messages.parse_json(info) for user, info in listed.items()}
+        presence = {"ids": list(members), "hash": members, "count": len(members)}
         session.send(messages.subscription_succeeded(join.channel, presence))
         self.flush(session)
         self.write_all(session, held)
+        self.write_all(session, later)
 
     def leave_shared(self, state: AppState, session: Session, channel: str) -> None:
         """Leave locally; the cluster says whether the member or the channel is gone."""
@@ -400,6 +423,8 @@ class Hub:
         alone = self.split_decided(state, registry.leave(session, channel, self.clock()))
         app = state.app
         found = registry.channels.get(channel)
+        if found is None:
+            state.shown.pop(channel, None)
         if member is not None and (found is None or member.user_id not in found.members):
             user_id = member.user_id
             self.backplane.leave_member(
@@ -421,6 +446,7 @@ class Hub:
     ) -> None:
         if last is None:
             self.deliver_alone(state, alone, EventName.MEMBER_REMOVED)
+            state.shown.get(channel, {}).pop(user_id, None)
         elif last:
             event = {
                 "name": WebhookName.MEMBER_REMOVED.value,
@@ -475,18 +501,33 @@ class Hub:
 
     def receive_envelope(self, envelope: Envelope) -> None:
         """Deliver an event another node published, serialized once for this node."""
+        if envelope.kind is Kind.SYNC:
+            self.correct_shown(envelope.message)
+            return
         state = self.states.get(envelope.app_id)
         if state is None:
             app = self.apps.by_id(envelope.app_id)
             if app is None or not envelope.cache_event:
                 return
             state = self.state(app)
-        if envelope.kind is Kind.CHANNEL:
+        targets: Collection[Session]
+        if envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED:
+            shown = state.shown.get(envelope.target)
+            if shown is not None:
+                note_shown(shown, envelope)
+            targets = state.registry.subscribers(envelope.target)
+            waiting = state.joining.get(envelope.target)
+            if waiting:
+                # Not yet: a member list is on its way to these sessions.
+                for seen in waiting.values():
+                    seen.append(envelope)
+                targets = [session for session in targets if session not in waiting]
+        elif envelope.kind is Kind.CHANNEL:
             if envelope.cache_event:
                 state.registry.remember(
                     envelope.target, envelope.cache_event, envelope.cache_data, self.clock()
                 )
-            targets: Collection[Session] = state.registry.subscribers(envelope.target)
+            targets = state.registry.subscribers(envelope.target)
         elif envelope.kind is Kind.USER:
             targets = state.users.connections(envelope.target)
         else:
@@ -496,6 +537,32 @@ class Hub:
         if targets:
             exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
             self.fan_out(targets, text_frame(envelope.message), exclude)
+
+    def correct_shown(self, text: str) -> None:
+        """Tell local clients the member changes they missed while the cluster was lost.
+
+        Args:
+            text: the cluster's members of this node's presence channels, as JSON
+                ``[[app_id, channel, {user_id: user_info JSON}], ...]``.
+        """
+        listed = messages.parse_json(text)
+        for app_id, channel, members in listed if isinstance(listed, list) else ():
+            state = self.states.get(app_id)
+            shown = state.shown.get(channel) if state is not None else None
+            if state is None or shown is None or not isinstance(members, dict):
+                continue
+            subscribers = state.registry.subscribers(channel)
+            for user_id in shown.keys() - members.keys():
+                data = messages.dumps({"user_id": user_id})
+                message = messages.serialize_event(EventName.MEMBER_REMOVED, data, channel)
+                self.fan_out(subscribers, text_frame(message))
+            for user_id in members.keys() - shown.keys():
+                info = messages.parse_json(members[user_id])
+                data = messages.dumps({"user_id": user_id, "user_info": info})
+                message = messages.serialize_event(EventName.MEMBER_ADDED, data, channel)
+                self.fan_out(subscribers, text_frame(message))
+            shown.clear()
+            shown.update(members)
 
     def snapshot(self) -> list[ChannelEntry]:
         """Every locally occupied channel with its local members, to restate to the cluster."""
@@ -546,6 +613,16 @@ _DECIDED = frozenset(
     }
 )
 _COUNT_MARK = "\ue000"
+
+
+def note_shown(shown: dict[str, str], envelope: Envelope) -> None:
+    """Record the member a ``member_added`` or ``member_removed`` envelope shows."""
+    data = messages.parse_json(messages.parse_json(envelope.message)["data"])
+    user_id = str(data["user_id"])
+    if envelope.kind is Kind.MEMBER_ADDED:
+        shown[user_id] = messages.dumps(data.get("user_info"))
+    else:
+        shown.pop(user_id, None)
 
 
 def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | None:

@@ -272,11 +272,11 @@ class Connection(asyncio.Protocol):
         if self.queue is not None:
             self.queue.append(request)
             return
-        result = self.server.route(request)
+        result = first_step(self.server.route(request))
         if isinstance(result, ApiResponse):
             self.respond(result, self.parser.should_keep_alive())
             return
-        # An async handler: answer requests in order, reading no more until done.
+        # A handler that suspended: answer requests in order, reading no more until done.
         self.queue = deque()
         assert self.transport is not None
         self.transport.pause_reading()
@@ -290,7 +290,7 @@ class Connection(asyncio.Protocol):
             self.respond(response, self.parser.should_keep_alive())
             if not self.queue:
                 break
-            pending = self.server.route(self.queue.popleft())
+            pending = first_step(self.server.route(self.queue.popleft()))
         self.queue = None
         self.task = None
         if self.transport is not None and not self.transport.is_closing():
@@ -455,3 +455,60 @@ class Connection(asyncio.Protocol):
 
 def _discard(data: bytes) -> None:
     pass
+
+
+def first_step(
+    result: ApiResponse | Awaitable[ApiResponse],
+) -> ApiResponse | Awaitable[ApiResponse]:
+    """Run a handler's coroutine until it first suspends; its response if it never does.
+
+    Most API requests (a trigger, a channel query on one node) never wait on anything: driving
+    them here answers them in the same loop iteration, without a task, a scheduled step or a
+    pause of reading. A handler that does suspend finishes in an awaitable that continues
+    exactly where it stopped.
+    """
+    if isinstance(result, ApiResponse) or not isinstance(result, typing.Coroutine):
+        return result
+    try:
+        yielded = result.send(None)
+    except StopIteration as stop:
+        return typing.cast(ApiResponse, stop.value)
+    except Exception:
+        logger.exception("API handler failed")
+        return json_error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+    return _finish(_Resumed(result, yielded))
+
+
+async def _finish(resumed: _Resumed) -> ApiResponse:
+    return await resumed
+
+
+class _Resumed:
+    """Awaiting it continues a coroutine that has already run to its first suspension."""
+
+    __slots__ = ("coro", "yielded")
+
+    def __init__(self, coro: typing.Coroutine[Any, Any, ApiResponse], yielded: Any) -> None:
+        self.coro = coro
+        self.yielded = yielded
+
+    def __await__(self) -> typing.Generator[Any, Any, ApiResponse]:
+        # What ``yield from`` does, after a first step already taken: pass what the event
+        # loop sends or throws (a result, a cancellation) to the coroutine, its yields up.
+        coro, yielded = self.coro, self.yielded
+        while True:
+            try:
+                sent = yield yielded
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task (a cancellation): pass it on
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    return typing.cast(ApiResponse, stop.value)
+            else:
+                try:
+                    yielded = coro.send(sent)
+                except StopIteration as stop:
+                    return typing.cast(ApiResponse, stop.value)

@@ -46,6 +46,9 @@ class Joined:
     first: bool
     #: every member of the channel in the cluster: user id -> ``user_info`` JSON text
     members: dict[str, str]
+    #: the channel's member changes so far: member envelopes with a higher
+    #: :attr:`~pusherd.backplane.codec.Envelope.serial` are not in :attr:`members` yet
+    serial: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,16 +31,19 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
 import msgpack
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
 from pusherd.backplane.base import Joined, MemberJoin, Node
-from pusherd.backplane.codec import Envelope, EnvelopeError, decode, encode
+from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
 from pusherd.protocol.names import WebhookName
 from server_api.hub import ChannelStats
 
@@ -60,6 +63,11 @@ _NAMES = (
     "USERS",
 )
 _MEMBER_WEBHOOKS = frozenset({WebhookName.MEMBER_ADDED.value, WebhookName.MEMBER_REMOVED.value})
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
 
 
 def _text(value: Any) -> str:
@@ -82,14 +90,29 @@ class RedisBackplane:
             lease: seconds a node may stay silent before the others remove its part.
             timeout: seconds to wait for Redis before serving alone.
         """
-        self.prefix = prefix
         self.lease = lease
+        self.timeout = timeout
         self.node_id = secrets.token_hex(8)
-        self.events = f"{prefix}:events"
-        options = {"socket_connect_timeout": timeout, "socket_keepalive": True}
+        # No retries inside redis-py: a resent pipeline would apply its counts twice.
+        # A lost link is handled once, here: serve alone, reconnect, restate (RESYNC).
+        # The name shows each node's two connections in CLIENT LIST.
+        options: dict[str, Any] = {
+            "socket_connect_timeout": timeout,
+            "socket_keepalive": True,
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_error": [],
+            "client_name": f"pusherd-{self.node_id}",
+        }
         self.commands = aioredis.Redis.from_url(url, socket_timeout=timeout, **options)
         self.subscriber = aioredis.Redis.from_url(url, **options)
+        # Pub/sub ignores database numbers: on another database than 0 the prefix names
+        # it, so deployments apart by database alone do not hear each other's envelopes.
+        db = int(self.commands.connection_pool.connection_kwargs.get("db") or 0)
+        self.prefix = f"{prefix}:db{db}" if db else prefix
+        self.events = f"{self.prefix}:events"
         self.node: Node | None = None
+        #: called with the seconds each pipeline took to be answered (a metrics histogram)
+        self.on_round_trip: Callable[[float], None] | None = None
         self._connected = False
         self._queue: list[tuple[str, tuple[Any, ...], Callback | None]] = []
         self._wakeup = asyncio.Event()
@@ -120,8 +143,13 @@ class RedisBackplane:
         link, self._link = self._link, None
         link.cancel()
         if self._connected:
-            done = asyncio.get_running_loop().create_future()
-            self._call("WITHDRAW", (), lambda result: done.done() or done.set_result(result))
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+            def withdrawn(changes: Any) -> None:
+                self._changed(changes)
+                _settle(done, changes)
+
+            self._call("WITHDRAW", (), withdrawn)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, self.lease)
         self._connected = False
@@ -152,8 +180,19 @@ class RedisBackplane:
     async def _link_up(self) -> None:
         for name in _NAMES:
             self._sha[name] = await self.commands.script_load(getattr(scripts, name))
-        pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.events)
+        pubsub = self.subscriber.pubsub()
+        try:
+            await pubsub.subscribe(self.events)
+            # Subscribed before restating: the node then sees every broadcast it causes.
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await pubsub.get_message(timeout=self.timeout)
+                    if reply is not None and reply["type"] == "subscribe":
+                        break
+        except BaseException:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+            raise
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(pubsub))
         # Restate this node first: every change queued from now on applies after it.
@@ -209,11 +248,14 @@ class RedisBackplane:
                         pipe.execute_command("PUBLISH", self.events, args[0])
                     else:
                         pipe.execute_command("EVALSHA", self._sha[script], 0, prefix, node, *args)
+                sent_at = time.monotonic()
                 try:
                     results = await pipe.execute(raise_on_error=False)
                 except BaseException:
                     self._queue[:0] = batch
                     raise
+                if self.on_round_trip is not None:
+                    self.on_round_trip(time.monotonic() - sent_at)
                 for (script, _, callback), result in zip(batch, results, strict=True):
                     if isinstance(result, NoScriptError):
                         raise result
@@ -263,7 +305,8 @@ class RedisBackplane:
             )
             for entry in self.node.snapshot()
         ]
-        return msgpack.packb(entries, use_bin_type=False)
+        packed: bytes = msgpack.packb(entries, use_bin_type=False)
+        return packed
 
     # Receiving
 
@@ -280,7 +323,9 @@ class RedisBackplane:
                 except EnvelopeError as exc:
                     logger.warning("dropped a bad envelope: %s", exc)
                     continue
-                if envelope.origin != me:
+                if envelope.origin != me and (
+                    envelope.kind is not Kind.SYNC or envelope.target == me
+                ):
                     try:
                         node.receive_envelope(envelope)
                     except Exception:
@@ -313,9 +358,9 @@ class RedisBackplane:
             if result is None:
                 on_done(None)
                 return
-            first, flat = result
+            first, flat, serial = result
             members = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-            on_done(Joined(first == 1, members))
+            on_done(Joined(first == 1, members, int(serial)))
 
         args = (join.app_id, join.channel, join.user_id, join.info, join.added, join.removed)
         self._call("JOIN_MEMBER", (*args, join.socket_id), joined)
@@ -330,8 +375,8 @@ class RedisBackplane:
         )
 
     async def _ask(self, script: str, *args: Any) -> Any:
-        future = asyncio.get_running_loop().create_future()
-        self._call(script, args, lambda result: future.done() or future.set_result(result))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._call(script, args, lambda result: _settle(future, result))
         return await future
 
     async def channels(self, app_id: str, prefix: str) -> dict[str, ChannelStats] | None:

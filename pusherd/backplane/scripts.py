@@ -9,6 +9,7 @@ Layout under the prefix ``P`` (channel names never contain ``:``, so keys are un
     P:m:{app}:{channel}  hash  user -> nodes where the user is connected
     P:i:{app}:{channel}  hash  user -> user_info (JSON)
     P:r:{app}:{channel}  hash  user -> the member_removed message to broadcast
+    P:s:{app}:{channel}  int   member changes broadcast so far (while it has members)
     P:events             pub/sub channel of envelopes
 
 A node's hash lists what it added, so withdrawing a node (its lease ran out, or it
@@ -27,8 +28,14 @@ local SEP = '\31'
 local EVENTS = P .. ':events'
 local NODES = P .. ':nodes'
 
-local function publish(app, channel, message, exclude, origin)
-  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 'c', origin, app, channel, message, exclude, '', ''}))
+-- kind: 'c' for a channel event, 'a' / 'r' for member_added / member_removed, which
+-- carry the channel's serial number of member changes.
+local function publish(kind, app, channel, message, exclude, origin, serial)
+  redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, kind, origin, app, channel, message, exclude, '', '', serial or ''}))
+end
+
+local function next_serial(base)
+  return tostring(redis.call('INCR', P .. ':s:' .. base))
 end
 
 local function now_ms()
@@ -49,7 +56,7 @@ local function count(node, app, channel, delta, head, tail, origin)
     redis.call('HDEL', ckey, channel)
     total = 0
   elseif head ~= '' then
-    publish(app, channel, head .. total .. tail, '', origin)
+    publish('c', app, channel, head .. total .. tail, '', origin)
   end
   return total
 end
@@ -66,7 +73,7 @@ local function member_join(node, app, channel, user, info, added, removed, exclu
   end
   redis.call('HSET', P .. ':i:' .. base, user, info)
   redis.call('HSET', P .. ':r:' .. base, user, removed)
-  publish(app, channel, added, exclude, origin)
+  publish('a', app, channel, added, exclude, origin, next_serial(base))
   return 1
 end
 
@@ -87,7 +94,10 @@ local function member_leave(node, app, channel, user, origin)
   local removed = redis.call('HGET', rkey, user)
   redis.call('HDEL', rkey, user)
   if removed then
-    publish(app, channel, removed, '', origin)
+    publish('r', app, channel, removed, '', origin, next_serial(base))
+  end
+  if redis.call('EXISTS', mkey) == 0 then
+    redis.call('DEL', P .. ':s:' .. base)
   end
   return 1
 end
@@ -130,12 +140,15 @@ return count(SELF, ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], '')
 """
 )
 
-#: ARGV: P, node, app, channel, user, info, added, removed, socket id -> {first, members}
+#: ARGV: P, node, app, channel, user, info, added, removed, socket id
+#: -> {first, members, the channel's serial number of member changes}
 JOIN_MEMBER = (
     LIBRARY
     + r"""
 local first = member_join(SELF, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], '')
-return {first, redis.call('HGETALL', P .. ':i:' .. ARGV[3] .. ':' .. ARGV[4])}
+local base = ARGV[3] .. ':' .. ARGV[4]
+local serial = tonumber(redis.call('GET', P .. ':s:' .. base) or 0)
+return {first, redis.call('HGETALL', P .. ':i:' .. base), serial}
 """
 )
 
@@ -182,7 +195,10 @@ return withdraw(SELF, '', {})
 
 #: ARGV: P, node, lease ms, msgpack [[app, channel, subscribers, [[user, info, added, removed]...]]...]
 #: Restates this node's part after an outage; broadcasts skip this node, whose clients
-#: already saw its own decisions. Returns the changes, as REAP does.
+#: already saw its own decisions. Then tells this node, in the envelope stream (so after
+#: every broadcast it has seen, before every later one), the members of its presence
+#: channels, to correct what its clients were shown meanwhile. Returns the changes, as
+#: REAP does.
 RESYNC = (
     LIBRARY
     + r"""
@@ -190,7 +206,8 @@ redis.call('ZADD', NODES, now_ms() + tonumber(ARGV[3]), SELF)
 local nkey = P .. ':node:' .. SELF
 local want = {}
 local joins = {}
-for _, entry in ipairs(cmsgpack.unpack(ARGV[4])) do
+local entries = cmsgpack.unpack(ARGV[4])
+for _, entry in ipairs(entries) do
   local app, channel = entry[1], entry[2]
   want['c' .. SEP .. app .. SEP .. channel] = entry[3]
   for _, m in ipairs(entry[4]) do
@@ -235,6 +252,18 @@ for _, j in ipairs(joins) do
     out[#out + 1] = {j[1], 'member_added', j[2], m[1]}
   end
 end
+local sync = {}
+for _, entry in ipairs(entries) do
+  if #entry[4] > 0 then
+    local flat = redis.call('HGETALL', P .. ':i:' .. entry[1] .. ':' .. entry[2])
+    local members = {}
+    for i = 1, #flat, 2 do
+      members[flat[i]] = flat[i + 1]
+    end
+    sync[#sync + 1] = {entry[1], entry[2], members}
+  end
+end
+redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 's', '', '', SELF, cjson.encode(sync), '', '', ''}))
 return out
 """
 )

@@ -8,6 +8,7 @@ relays, closes). Peer input never makes it raise.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -113,8 +114,7 @@ class Session:
     """The protocol state of one WebSocket connection."""
 
     __slots__ = (
-        "_bucket",
-        "_bucket_at",
+        "_client_event_times",
         "_effects",
         "_outgoing",
         "activity_timeout",
@@ -154,8 +154,8 @@ class Session:
         self.authorized = False
         #: where the shell sends this connection's frames; the core never uses it
         self.sink: Any = None
-        self._bucket = float(app.limit_client_events_per_second)
-        self._bucket_at = now
+        #: times of the client events accepted in the last second, oldest first
+        self._client_event_times: deque[float] = deque()
         self._outgoing: list[str] = [messages.connection_established(socket_id, activity_timeout)]
         self._effects: list[Effect] = []
 
@@ -455,20 +455,25 @@ class Session:
                 rejected,
                 channel,
             )
-        if not self._take_client_event_token(now):
+        if not self._take_client_event_slot(now):
             raise ClientEventRejected("Client event rejected due to rate limit", rejected, channel)
         member = self.subscriptions[channel]
         user_id = member.raw_user_id if member is not None else None
         self._effects.append(ClientEvent(channel, message.event, message.data, user_id))
 
-    def _take_client_event_token(self, now: float) -> bool:
-        """A token bucket of ``limit_client_events_per_second`` tokens refilled each second."""
-        rate = float(self.app.limit_client_events_per_second)
-        self._bucket = min(rate, self._bucket + (now - self._bucket_at) * rate)
-        self._bucket_at = now
-        if self._bucket < 1.0:
+    def _take_client_event_slot(self, now: float) -> bool:
+        """Accept at most ``limit_client_events_per_second`` in any one second.
+
+        A sliding log of accepted times, so no window of one second, wherever it
+        starts, holds more (a token bucket lets twice the rate through in a burst's
+        first second; a fixed window lets twice through across its edge).
+        """
+        times = self._client_event_times
+        while times and times[0] <= now - 1.0:
+            times.popleft()
+        if len(times) >= self.app.limit_client_events_per_second:
             return False
-        self._bucket -= 1.0
+        times.append(now)
         return True
 
 

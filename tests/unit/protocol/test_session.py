@@ -1030,19 +1030,59 @@ def test_a_presence_client_event_carries_the_senders_user_id_as_given(raw: Any) 
     assert session.effects() == [ClientEvent("presence-cache-a", "client-a", {}, raw)]
 
 
-def test_the_eleventh_client_event_in_a_second_is_refused_and_the_rate_refills() -> None:
+def test_the_eleventh_client_event_in_a_second_is_refused_until_the_second_is_over() -> None:
     session = member_of(open_session(CLIENT_APP), "private-a")
 
     for _ in range(11):
         session.receive_text(client("client-a", "private-a"), 5.0)
     accepted = len(session.effects())
     refused = sent(session)
-    session.receive_text(client("client-a", "private-a"), 5.125)
+    session.receive_text(client("client-a", "private-a"), 5.999)
+    still_refused = len(session.effects())
+    sent(session)
+    session.receive_text(client("client-a", "private-a"), 6.0)
     later = len(session.effects())
 
     assert accepted == 10
     assert refused == [error(4301, "Client event rejected due to rate limit", "private-a")]
+    assert still_refused == 0
     assert later == 1
+
+
+def test_a_steady_stream_gets_exactly_the_rate_through_in_its_first_second() -> None:
+    session = member_of(open_session(CLIENT_APP), "private-a")
+
+    for i in range(40):  # 40 a second, for one second
+        session.receive_text(client("client-a", "private-a"), 5.0 + i / 40)
+
+    assert len(session.effects()) == 10
+    assert len(sent(session)) == 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=12),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=0.6), min_size=1, max_size=60),
+)
+def test_no_one_second_window_ever_holds_more_than_the_rate(rate: int, gaps: list[float]) -> None:
+    session = member_of(
+        open_session(make_app(enable_client_events=True, limit_client_events_per_second=rate)),
+        "private-a",
+    )
+    now = 10.0
+    accepted: list[float] = []
+    for gap in gaps:
+        now += gap
+        recent = [t for t in accepted if t > now - 1.0]
+        session.receive_text(client("client-a", "private-a"), now)
+        taken = len(session.effects())
+        sent(session)
+        # Refused exactly when the last second already holds ``rate`` accepted events.
+        assert taken == (1 if len(recent) < rate else 0)
+        if taken:
+            accepted.append(now)
+    for start in accepted:
+        assert sum(1 for t in accepted if start <= t < start + 1.0) <= rate
 
 
 def test_every_refused_client_event_gets_its_own_error() -> None:

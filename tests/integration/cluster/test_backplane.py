@@ -1,0 +1,81 @@
+"""The Redis backplane in process, against the real Redis, with a stand-in node."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import pytest
+
+from pusherd.backplane.base import ChannelEntry, MemberJoin
+from pusherd.backplane.codec import Envelope
+from pusherd.backplane.redis import RedisBackplane
+from server_api.hub import ChannelStats
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+
+class StandIn:
+    """A node whose channels are given, recording what the cluster tells it."""
+
+    def __init__(self, entries: list[ChannelEntry]) -> None:
+        self.entries = entries
+        self.envelopes: list[Envelope] = []
+        self.webhooks: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def receive_envelope(self, envelope: Envelope) -> None:
+        self.envelopes.append(envelope)
+
+    def snapshot(self) -> Iterable[ChannelEntry]:
+        return self.entries
+
+    def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
+        self.webhooks.append((app_id, events))
+
+
+def member(user_id: str) -> MemberJoin:
+    return MemberJoin("1", "presence-room", user_id, "{}", "added", "removed", "")
+
+
+@pytest.fixture
+async def backplanes(redis_url: str, prefix: str) -> AsyncIterator[list[RedisBackplane]]:
+    made = [RedisBackplane(redis_url, prefix=prefix, lease=1.5) for _ in range(2)]
+    yield made
+    for backplane in made:
+        await backplane.stop()
+
+
+async def test_a_node_restates_its_channels_when_it_links_and_withdraws_them_when_it_stops(
+    backplanes: list[RedisBackplane],
+) -> None:
+    leaving, staying = backplanes
+    node = StandIn(
+        [
+            ChannelEntry("1", "presence-room", 2, (member("ann"),)),
+            ChannelEntry("1", "news", 3),
+        ]
+    )
+    await leaving.start(node)
+    await staying.start(StandIn([]))
+    assert leaving.connected
+    assert await staying.channels("1", "") == {
+        "presence-room": ChannelStats(2, 1),
+        "news": ChannelStats(3, 0),
+    }
+    assert await staying.presence_users("1", "presence-room") == ["ann"]
+
+    await leaving.stop()
+    assert await staying.channels("1", "") == {}
+    # Linking restated the channels as new to the cluster; stopping took them out.
+    linked, withdrawn = node.webhooks
+    assert sorted(linked[1], key=str) == [
+        {"name": "channel_occupied", "channel": "news"},
+        {"name": "channel_occupied", "channel": "presence-room"},
+        {"name": "member_added", "channel": "presence-room", "user_id": "ann"},
+    ]
+    assert withdrawn[0] == "1"
+    assert sorted(withdrawn[1], key=str) == [
+        {"name": "channel_vacated", "channel": "news"},
+        {"name": "channel_vacated", "channel": "presence-room"},
+        {"name": "member_removed", "channel": "presence-room", "user_id": "ann"},
+    ]
