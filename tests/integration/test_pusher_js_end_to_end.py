@@ -181,9 +181,11 @@ async def test_subscription_counts_follow_joins_and_leaves_except_on_presence(
             await js.subscribed(client, "private-stats")
             await js.subscribed(client, "presence-stats")
 
-        def count_seen_by_a(count: int) -> Any:
+        def count_seen_by_a(count: int, after: list[Any] | None = None) -> Any:
+            earlier = {id(r) for r in after or ()}
             return lambda r: (
-                r["type"] == "event"
+                id(r) not in earlier
+                and r["type"] == "event"
                 and r["client"] == "a"
                 and r["channel"] == "private-stats"
                 and r["event"] == "pusher:subscription_count"
@@ -196,8 +198,9 @@ async def test_subscription_counts_follow_joins_and_leaves_except_on_presence(
         )
         assert info == {"occupied": True, "subscription_count": 2}
 
+        before = list(js.reports)  # "a" was told 1 when it subscribed alone
         await js.send("unsubscribe", "b", channel="private-stats")
-        await js.wait_for(count_seen_by_a(1))
+        await js.wait_for(count_seen_by_a(1, after=before))
         info = await anyio.to_thread.run_sync(
             lambda: sdk.channel_info("private-stats", ["subscription_count"])
         )
