@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
@@ -336,6 +336,11 @@ class Hub:
         )
         held = session.messages_to_send()
         if not outcome.joined:
+            shown = state.shown.get(channel)
+            if member is not None and shown is not None and channel in session.subscriptions:
+                # Subscribing again: "with the current member list" (PROTOCOL.md §7.2), which is
+                # the cluster's as this node's clients were shown it, not this node's alone.
+                held = [messages.subscription_succeeded(channel, presence_of(shown))]
             self.write_all(session, held)
             return
         alone = self.split_decided(state, outcome)
@@ -407,9 +412,7 @@ class Hub:
                     "user_id": join.user_id,
                 }
                 self.emit_webhooks(state.app, [event])
-        members = {user: messages.parse_json(info) for user, info in listed.items()}
-        presence = {"ids": list(members), "hash": members, "count": len(members)}
-        session.send(messages.subscription_succeeded(join.channel, presence))
+        session.send(messages.subscription_succeeded(join.channel, presence_of(listed)))
         self.flush(session)
         self.write_all(session, held)
         self.write_all(session, later)
@@ -623,6 +626,12 @@ def note_shown(shown: dict[str, str], envelope: Envelope) -> None:
         shown[user_id] = messages.dumps(data.get("user_info"))
     else:
         shown.pop(user_id, None)
+
+
+def presence_of(listed: Mapping[str, str]) -> dict[str, Any]:
+    """The ``presence`` object of §8.2 from user ids and their ``user_info`` as JSON."""
+    members = {user: messages.parse_json(info) for user, info in listed.items()}
+    return {"ids": list(members), "hash": members, "count": len(members)}
 
 
 def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | None:
