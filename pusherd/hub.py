@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
@@ -183,7 +183,7 @@ class Hub:
         for state in list(self.states.values()):
             for session in list(state.sessions.values()):
                 session.tick(now)
-                if session._outgoing or session._effects:
+                if session.has_output():
                     self.process(session)
             counts = state.registry.flush_counts(now)
             # With a shared backplane the cluster broadcasts counts; this node's are partial.
@@ -235,7 +235,7 @@ class Hub:
             "socket_id": sender.socket_id,
         }
         if event.user_id is not None:
-            webhook["user_id"] = str(event.user_id)
+            webhook["user_id"] = messages.user_id_text(event.user_id)
         self.emit_webhooks(state.app, [webhook])
 
     def emit_webhooks(self, app: App, events: list[dict[str, Any]]) -> None:
@@ -336,6 +336,11 @@ class Hub:
         )
         held = session.messages_to_send()
         if not outcome.joined:
+            shown = state.shown.get(channel)
+            if member is not None and shown is not None and channel in session.subscriptions:
+                # Subscribing again: "with the current member list" (PROTOCOL.md §7.2), which is
+                # the cluster's as this node's clients were shown it, not this node's alone.
+                held = [messages.subscription_succeeded(channel, presence_of(shown))]
             self.write_all(session, held)
             return
         alone = self.split_decided(state, outcome)
@@ -349,8 +354,8 @@ class Hub:
         if member is None:
             self.write_all(session, held)
             return
-        data = messages.dumps({"user_id": member.raw_user_id, "user_info": member.user_info})
-        removed = messages.dumps({"user_id": member.raw_user_id})
+        data = messages.member_added_data(member.raw_user_id, member.user_info)
+        removed = messages.member_removed_data(member.raw_user_id)
         member_join = MemberJoin(
             app.id,
             channel,
@@ -407,9 +412,7 @@ class Hub:
                     "user_id": join.user_id,
                 }
                 self.emit_webhooks(state.app, [event])
-        members = {user: messages.parse_json(info) for user, info in listed.items()}
-        presence = {"ids": list(members), "hash": members, "count": len(members)}
-        session.send(messages.subscription_succeeded(join.channel, presence))
+        session.send(messages.subscription_succeeded(join.channel, presence_of(listed)))
         self.flush(session)
         self.write_all(session, held)
         self.write_all(session, later)
@@ -573,19 +576,17 @@ class Hub:
                 members = []
                 for connections in channel.members.values():
                     member = next(iter(connections.values()))
-                    data = {"user_id": member.raw_user_id, "user_info": member.user_info}
-                    removed = {"user_id": member.raw_user_id}
+                    data = messages.member_added_data(member.raw_user_id, member.user_info)
+                    removed = messages.member_removed_data(member.raw_user_id)
                     members.append(
                         MemberJoin(
                             app_id,
                             channel.name,
                             member.user_id,
                             messages.dumps(member.user_info),
+                            messages.serialize_event(EventName.MEMBER_ADDED, data, channel.name),
                             messages.serialize_event(
-                                EventName.MEMBER_ADDED, messages.dumps(data), channel.name
-                            ),
-                            messages.serialize_event(
-                                EventName.MEMBER_REMOVED, messages.dumps(removed), channel.name
+                                EventName.MEMBER_REMOVED, removed, channel.name
                             ),
                             "",
                         )
@@ -625,6 +626,12 @@ def note_shown(shown: dict[str, str], envelope: Envelope) -> None:
         shown[user_id] = messages.dumps(data.get("user_info"))
     else:
         shown.pop(user_id, None)
+
+
+def presence_of(listed: Mapping[str, str]) -> dict[str, Any]:
+    """The ``presence`` object of §8.2 from user ids and their ``user_info`` as JSON."""
+    members = {user: messages.parse_json(info) for user, info in listed.items()}
+    return {"ids": list(members), "hash": members, "count": len(members)}
 
 
 def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | None:

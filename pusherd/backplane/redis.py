@@ -44,6 +44,7 @@ from redis.exceptions import NoScriptError, RedisError
 from pusherd.backplane import scripts
 from pusherd.backplane.base import Joined, MemberJoin, Node
 from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
+from pusherd.protocol.names import WebhookName
 from server_api.hub import ChannelStats
 
 logger = logging.getLogger("pusherd.backplane")
@@ -61,6 +62,7 @@ _NAMES = (
     "CHANNEL",
     "USERS",
 )
+_MEMBER_WEBHOOKS = frozenset({WebhookName.MEMBER_ADDED.value, WebhookName.MEMBER_REMOVED.value})
 
 
 def _settle(future: asyncio.Future[Any], result: Any) -> None:
@@ -285,7 +287,8 @@ class RedisBackplane:
         by_app: dict[str, list[dict[str, Any]]] = {}
         for app_id, name, channel, user_id in changes:
             event = {"name": _text(name), "channel": _text(channel)}
-            if user_id:
+            # Member events always name the user, whose id may be "" (PROTOCOL.md §8.1).
+            if event["name"] in _MEMBER_WEBHOOKS:
                 event["user_id"] = _text(user_id)
             by_app.setdefault(_text(app_id), []).append(event)
         for app_id, events in by_app.items():

@@ -131,9 +131,7 @@ class ChannelRegistry:
             connections = channel.members.get(member.user_id)
             if connections is None:
                 channel.members[member.user_id] = {session: member}
-                data = messages.dumps(
-                    {"user_id": member.raw_user_id, "user_info": member.user_info}
-                )
+                data = messages.member_added_data(member.raw_user_id, member.user_info)
                 outcome.broadcasts.append(
                     Broadcast(
                         name,
@@ -206,7 +204,7 @@ class ChannelRegistry:
             del connections[session]
             if not connections:
                 del channel.members[member.user_id]
-                data = messages.dumps({"user_id": member.raw_user_id})
+                data = messages.member_removed_data(member.raw_user_id)
                 outcome.broadcasts.append(
                     Broadcast(
                         name,

@@ -54,10 +54,10 @@ class State(Enum):
 class Member:
     """A presence member: one user as one connection presented it (§8.1)."""
 
-    #: string form, used for identity
+    #: string form, used for identity: ``String(user_id)`` as pusher-js sees it
     user_id: str
     #: as the auth endpoint gave it (string or number), echoed back
-    raw_user_id: Any
+    raw_user_id: str | int | float
     user_info: Any = None
 
 
@@ -171,6 +171,10 @@ class Session:
         out, self._effects = self._effects, []
         return out
 
+    def has_output(self) -> bool:
+        """Tell whether frames or effects are queued, without taking them."""
+        return bool(self._outgoing or self._effects)
+
     def send(self, message: str) -> None:
         """Queue a frame produced elsewhere (the registry, the hub)."""
         self._outgoing.append(message)
@@ -249,6 +253,12 @@ class Session:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
             raise ProtocolViolation
         channel: str = data["channel"]
+        if channel in self.subscriptions:
+            # "Subscribing again to a channel the connection is already in: no state change,
+            # reply with subscription_succeeded again ... and no error" (§7.2): the auth sent
+            # again is not checked, and the registry answers with the current members.
+            self._effects.append(Join(channel, classify(channel), self.subscriptions[channel]))
+            return
         try:
             kind, member = self._check_subscription(channel, data)
         except SubscriptionError as exc:
@@ -329,11 +339,13 @@ class Session:
             value = messages.parse_json(channel_data)
         except ProtocolViolation:
             raise auth_error("Invalid channel_data") from None
-        raw = value.get("user_id") if isinstance(value, dict) else None
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float) or raw == "":
+        if not isinstance(value, dict):
             raise auth_error("Invalid channel_data")
-        assert isinstance(value, dict)
-        return Member(str(raw), raw, value.get("user_info"))
+        # "a JSON object with a string or number user_id" (AUTH.md §3): "" is a string.
+        raw = value.get("user_id")
+        if not messages.is_user_id_value(raw):
+            raise auth_error("Invalid channel_data")
+        return Member(messages.user_id_text(raw), raw, value.get("user_info"))
 
     def handle_unsubscribe(self, data: Any) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
@@ -366,7 +378,9 @@ class Session:
             value = messages.parse_json(user_data)
         except ProtocolViolation:
             value = None
-        user_id = value.get("id") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            value = {}
+        user_id = value.get("id")
         if not isinstance(user_id, str) or not user_id:
             raise _signin_error('The user data must contain a non-empty string "id" field.')
         if not is_valid_user_id(user_id, app.limit_user_id_length):
@@ -376,10 +390,10 @@ class Session:
                 raise _signin_error("Connection is already signed in as another user")
             self._outgoing.append(_signin_success(self.user.user_data))
             return
-        assert isinstance(value, dict)
         watched = value.get("watchlist")
+        # Numbers are compared by their JavaScript string form, as user ids are everywhere.
         watchlist = (
-            [str(w) for w in watched if isinstance(w, str | int) and not isinstance(w, bool)]
+            [messages.user_id_text(w) for w in watched if messages.is_user_id_value(w)]
             if isinstance(watched, list)
             else []
         )
