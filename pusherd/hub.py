@@ -263,6 +263,10 @@ class Hub:
                     if cached:
                         state.registry.remember(channel, publication.name, publication.data, now)
                 self.fan_out(targets, text_frame(message), exclude)
+                if shared and cached:
+                    self.backplane.remember(
+                        app.id, channel, publication.name, publication.data, app.cache_ttl
+                    )
                 if shared:
                     self.backplane.publish(
                         Envelope(Kind.USER, app.id, user_id, message, publication.socket_id or "")
@@ -594,6 +598,18 @@ class Hub:
                     ChannelEntry(app_id, channel.name, len(channel.subscribers), tuple(members))
                 )
         return entries
+
+    def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event from the cluster unless a later one is here."""
+        app = self.apps.by_id(app_id)
+        if app is None:
+            return
+        registry = self.state(app).registry
+        now = self.clock()
+        here = registry.cached(channel, now)
+        # One app's events all live cache_ttl: the one expiring last was published last.
+        if here is None or here.expires_at < now + ttl:
+            registry.remember(channel, event, data, now, ttl)
 
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
         app = self.apps.by_id(app_id)

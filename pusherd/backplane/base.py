@@ -78,6 +78,9 @@ class Node(Protocol):
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
         """Send webhook events the cluster decided (a dead node's members, vacated channels)."""
 
+    def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event, published before this node linked, ``ttl`` s more."""
+
 
 class Backplane(Protocol):
     """A node's link to the rest of its cluster."""
@@ -97,6 +100,9 @@ class Backplane(Protocol):
 
     def publish(self, envelope: Envelope) -> None:
         """Send an envelope to every other node, in call order; never blocks."""
+
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event ``ttl`` seconds for nodes that link later."""
 
     def count(
         self,

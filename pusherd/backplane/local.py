@@ -31,6 +31,9 @@ class LocalBackplane:
     def publish(self, envelope: Envelope) -> None:
         pass
 
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        pass
+
     def count(
         self,
         app_id: str,

@@ -22,7 +22,8 @@ Design:
   logs one warning, reports itself not ready, retries, and on return restates its
   channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`).
 
-Keys hold user ids, channel names and user_info, never event data.
+Keys hold user ids, channel names and user_info, and each cache channel's last event
+(so that a node linking later can send it); no other event data.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ _NAMES = (
     "CHANNELS",
     "CHANNEL",
     "USERS",
+    "REMEMBER",
+    "CACHED",
 )
 
 
@@ -194,7 +197,10 @@ class RedisBackplane:
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(pubsub))
         # Restate this node first: every change queued from now on applies after it.
-        self._queue.insert(0, ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed))
+        self._queue[:0] = [
+            ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed),
+            ("CACHED", (), self._cached),
+        ]
         self._connected = True
         self._tasks = [loop.create_task(self._write()), loop.create_task(self._renew())]
         self._wakeup.set()
@@ -291,6 +297,14 @@ class RedisBackplane:
         for app_id, events in by_app.items():
             self.node.emit_cluster_webhooks(app_id, events)
 
+    def _cached(self, entries: Any) -> None:
+        if not entries or self.node is None:
+            return
+        for app_id, channel, event, data, left in entries:
+            self.node.remember_cached(
+                _text(app_id), _text(channel), _text(event), _text(data), int(left) / 1000
+            )
+
     def _snapshot(self) -> bytes:
         assert self.node is not None
         entries = [
@@ -338,6 +352,9 @@ class RedisBackplane:
             return
         self._queue.append(("PUBLISH", (encode(envelope, self.node_id),), None))
         self._wakeup.set()
+
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        self._call("REMEMBER", (app_id, channel, event, data, max(1, int(ttl * 1000))), None)
 
     def count(
         self,

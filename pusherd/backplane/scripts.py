@@ -10,6 +10,9 @@ Layout under the prefix ``P`` (channel names never contain ``:``, so keys are un
     P:i:{app}:{channel}  hash  user -> user_info (JSON)
     P:r:{app}:{channel}  hash  user -> the member_removed message to broadcast
     P:s:{app}:{channel}  int   member changes broadcast so far (while it has members)
+    P:cache:{app}:{channel}  string  a cache channel's last event, msgpack
+                               [app, channel, event, data], expiring with it
+    P:caches             zset  the keys above -> their expiry (ms, Redis clock)
     P:events             pub/sub channel of envelopes
 
 A node's hash lists what it added, so withdrawing a node (its lease ran out, or it
@@ -264,6 +267,41 @@ for _, entry in ipairs(entries) do
   end
 end
 redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 's', '', '', SELF, cjson.encode(sync), '', '', ''}))
+return out
+"""
+)
+
+#: ARGV: P, node, app, channel, event, data, ttl ms -> 1
+REMEMBER = (
+    LIBRARY
+    + r"""
+local key = P .. ':cache:' .. ARGV[3] .. ':' .. ARGV[4]
+local ttl = tonumber(ARGV[7])
+local now = now_ms()
+redis.call('SET', key, cmsgpack.pack({ARGV[3], ARGV[4], ARGV[5], ARGV[6]}), 'PX', ttl)
+redis.call('ZADD', P .. ':caches', now + ttl, key)
+redis.call('ZREMRANGEBYSCORE', P .. ':caches', '-inf', now)
+return 1
+"""
+)
+
+#: ARGV: P, node -> {{app, channel, event, data, ms left}, ...}: every cache channel's
+#: last event still alive
+CACHED = (
+    LIBRARY
+    + r"""
+local index = P .. ':caches'
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms())
+local out = {}
+for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local packed = redis.call('GET', key)
+  local left = redis.call('PTTL', key)
+  if packed and left > 0 then
+    local entry = cmsgpack.unpack(packed)
+    entry[5] = left
+    out[#out + 1] = entry
+  end
+end
 return out
 """
 )
