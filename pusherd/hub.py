@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
-from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
+from pusherd.backplane.base import Backplane, ChannelEntry, Counted, Joined, MemberJoin
 from pusherd.backplane.codec import Envelope, Kind
 from pusherd.backplane.local import LocalBackplane
 from pusherd.protocol import messages
@@ -348,7 +348,7 @@ class Hub:
             channel,
             1,
             count_message(app, channel, join.kind.is_presence),
-            lambda total: self.on_counted(state, channel, 1, total, alone),
+            lambda counted: self.on_counted(state, channel, 1, counted, alone),
         )
         if member is None:
             self.write_all(session, held)
@@ -442,7 +442,7 @@ class Hub:
             channel,
             -1,
             count_message(app, channel, classify(channel).is_presence),
-            lambda total: self.on_counted(state, channel, -1, total, alone),
+            lambda counted: self.on_counted(state, channel, -1, counted, alone),
         )
 
     def on_member_left(
@@ -460,17 +460,23 @@ class Hub:
             self.emit_webhooks(state.app, [event])
 
     def on_counted(
-        self, state: AppState, channel: str, delta: int, total: int | None, alone: Outcome
+        self,
+        state: AppState,
+        channel: str,
+        delta: int,
+        counted: Counted | None,
+        alone: Outcome,
     ) -> None:
-        if total is None:
+        if counted is None:
             self.deliver_alone(state, alone, EventName.SUBSCRIPTION_COUNT)
             return
+        total = counted.total
         events: list[dict[str, Any]] = []
         if total == 0:
             events.append({"name": WebhookName.CHANNEL_VACATED.value, "channel": channel})
         elif total == delta:
             events.append({"name": WebhookName.CHANNEL_OCCUPIED.value, "channel": channel})
-        if total and count_message(state.app, channel, classify(channel).is_presence):
+        if counted.announced:
             events.append(
                 {
                     "name": WebhookName.SUBSCRIPTION_COUNT.value,

@@ -43,8 +43,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
-from pusherd.backplane.base import Joined, MemberJoin, Node
+from pusherd.backplane.base import Counted, Joined, MemberJoin, Node
 from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
+from pusherd.protocol.names import WebhookName
+from pusherd.protocol.registry import COUNT_THROTTLE_ABOVE, COUNT_THROTTLE_SECONDS
 from server_api.hub import ChannelStats
 
 logger = logging.getLogger("pusherd.backplane")
@@ -63,6 +65,7 @@ _NAMES = (
     "USERS",
     "REMEMBER",
     "CACHED",
+    "FLUSH_COUNTS",
 )
 
 
@@ -278,6 +281,7 @@ class RedisBackplane:
             await asyncio.sleep(self.lease / 3)
             self._call("RENEW", (lease_ms,), self._renewed)
             self._call("REAP", (), self._changed)
+            self._call("FLUSH_COUNTS", (), self._flushed)
 
     def _renewed(self, known: Any) -> None:
         if known == 0:
@@ -296,6 +300,17 @@ class RedisBackplane:
             by_app.setdefault(_text(app_id), []).append(event)
         for app_id, events in by_app.items():
             self.node.emit_cluster_webhooks(app_id, events)
+
+    def _flushed(self, sent: Any) -> None:
+        if not sent or self.node is None:
+            return
+        for app_id, channel, total in sent:
+            event = {
+                "name": WebhookName.SUBSCRIPTION_COUNT.value,
+                "channel": _text(channel),
+                "subscription_count": int(total),
+            }
+            self.node.emit_cluster_webhooks(_text(app_id), [event])
 
     def _cached(self, entries: Any) -> None:
         if not entries or self.node is None:
@@ -362,10 +377,17 @@ class RedisBackplane:
         channel: str,
         delta: int,
         count_message: tuple[str, str] | None,
-        on_done: Callable[[int | None], None],
+        on_done: Callable[[Counted | None], None],
     ) -> None:
         head, tail = count_message or ("", "")
-        self._call("COUNT", (app_id, channel, delta, head, tail), on_done)
+        throttle = (COUNT_THROTTLE_ABOVE, int(COUNT_THROTTLE_SECONDS * 1000))
+        self._call(
+            "COUNT",
+            (app_id, channel, delta, head, tail, *throttle),
+            lambda result: on_done(
+                None if result is None else Counted(int(result[0]), result[1] == 1)
+            ),
+        )
 
     def join_member(self, join: MemberJoin, on_done: Callable[[Joined | None], None]) -> None:
         def joined(result: Any) -> None:

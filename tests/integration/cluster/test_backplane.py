@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+import anyio
 import pytest
 
-from pusherd.backplane.base import ChannelEntry, MemberJoin
+from pusherd.backplane.base import ChannelEntry, Counted, MemberJoin
 from pusherd.backplane.codec import Envelope
 from pusherd.backplane.redis import RedisBackplane
+from pusherd.protocol.registry import COUNT_THROTTLE_ABOVE, COUNT_THROTTLE_SECONDS
 from server_api.hub import ChannelStats
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -101,3 +104,30 @@ async def test_a_node_that_links_later_gets_every_live_cached_event(
     ((app_id, channel, event, data, ttl),) = node.cached
     assert (app_id, channel, event, data) == ("1", "cache-a", "e", '{"n":2}')
     assert 0 < ttl <= 60
+
+
+async def test_subscription_counts_above_100_go_out_at_most_every_5_seconds(
+    backplanes: list[RedisBackplane],
+) -> None:
+    counting, watching = backplanes
+    node = StandIn([])
+    await counting.start(node)
+    watcher = StandIn([])
+    await watching.start(watcher)
+    answers: list[Counted | None] = []
+    for _ in range(COUNT_THROTTLE_ABOVE + 5):
+        counting.count("1", "crowd", 1, ("n=", "."), answers.append)
+    assert await counting.channels("1", "") == {"crowd": ChannelStats(COUNT_THROTTLE_ABOVE + 5)}
+
+    sent = [c.total for c in answers if c is not None and c.announced]
+    assert sent == list(range(1, COUNT_THROTTLE_ABOVE + 1))
+    # The held-back count goes out once, with the total of its time, by the next flush.
+    deadline = time.monotonic() + COUNT_THROTTLE_SECONDS + 10
+    while not any(e.message == "n=105." for e in node.envelopes):
+        assert time.monotonic() < deadline, "the held-back count never went out"
+        await anyio.sleep(0.1)
+    counts = [e.message for e in node.envelopes if e.message.startswith("n=")]
+    assert counts == [f"n={n}." for n in range(1, COUNT_THROTTLE_ABOVE + 1)] + ["n=105."]
+    # Whichever node flushed it sent the webhook.
+    hooks = [event for _, events in node.webhooks + watcher.webhooks for event in events]
+    assert {"name": "subscription_count", "channel": "crowd", "subscription_count": 105} in hooks
