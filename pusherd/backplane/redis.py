@@ -263,9 +263,11 @@ class RedisBackplane:
                     raise
                 if self.on_round_trip is not None:
                     self.on_round_trip(time.monotonic() - sent_at)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    # Redis lost its scripts (restarted, flushed): link again, restate.
+                    self._queue[:0] = batch
+                    raise ConnectionError("redis no longer has the backplane's scripts")
                 for (script, _, callback), result in zip(batch, results, strict=True):
-                    if isinstance(result, NoScriptError):
-                        raise result
                     if isinstance(result, Exception):
                         logger.error("redis script %s failed: %s", script, result)
                         result = None

@@ -131,3 +131,29 @@ async def test_subscription_counts_above_100_go_out_at_most_every_5_seconds(
     # Whichever node flushed it sent the webhook.
     hooks = [event for _, events in node.webhooks + watcher.webhooks for event in events]
     assert {"name": "subscription_count", "channel": "crowd", "subscription_count": 105} in hooks
+
+
+async def test_a_node_whose_scripts_redis_forgot_links_again_and_answers_every_call(
+    backplanes: list[RedisBackplane], caplog: pytest.LogCaptureFixture
+) -> None:
+    backplane, _ = backplanes
+    await backplane.start(StandIn([ChannelEntry("1", "news", 1)]))
+    # As after a restart or SCRIPT FLUSH (not done here: other users share this Redis).
+    backplane._sha["COUNT"] = "0" * 40
+    answers: list[Counted | None] = []
+    backplane.count("1", "news", 1, None, answers.append)
+    backplane.count("1", "news", 1, None, answers.append)
+
+    deadline = time.monotonic() + 10
+    while len(answers) < 2 or not backplane.connected:
+        assert time.monotonic() < deadline, "no answer, or no new link"
+        await anyio.sleep(0.05)
+    assert answers == [None, None]
+    assert [r.message for r in caplog.records if r.levelname == "WARNING"] == [
+        "backplane down (redis no longer has the backplane's scripts): "
+        "serving this node's clients alone until redis returns"
+    ]
+    # Linked again, it restated its one subscription and counts from there.
+    backplane.count("1", "news", 1, None, answers.append)
+    assert await backplane.channels("1", "") == {"news": ChannelStats(2)}
+    assert answers[2] == Counted(2)
