@@ -20,7 +20,11 @@ Design:
   a node's changes are applied in the order it made them, and a query sees them.
 - When Redis is unreachable the node serves its clients alone (callbacks get ``None``),
   logs one warning, reports itself not ready, retries, and on return restates its
-  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`).
+  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`), which
+  then tells it, in the envelope stream, the members its clients may have missed.
+- Member broadcasts carry their channel's serial number of member changes, and a join's
+  member list the serial it reflects: a node holds the changes racing a joining
+  connection's list and sends it only the later ones, after the list.
 
 Keys hold user ids, channel names and user_info, and each cache channel's last event
 (so that a node linking later can send it); no other event data.
