@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from client_auth import authorize_channel
+from client_auth import authenticate_user, authorize_channel
 from pusherd.protocol.app import App, Secret
 from pusherd.testing import RunningServer, serve
 from tests.integration.helpers import api
@@ -111,9 +111,14 @@ async def test_a_cache_event_and_a_termination_reach_the_other_node(
     watcher.send_json({"event": "pusher:subscribe", "data": {"channel": "cache-feed"}})
     assert (await until(watcher, "last", "cache-feed")) == {"n": 1}
 
-    ann, _ = await join(b, "ann")
+    ann, socket_id = await connect(b)
+    signed = authenticate_user(APP.key, str(APP.secret), socket_id, {"id": "ann"})
+    ann.send_json({"event": "pusher:signin", "data": signed})
+    await until(ann, "pusher:signin_success")
     path = f"/apps/{APP.id}/users/ann/terminate_connections"
-    # Not signed in: terminating ann closes nothing, anywhere.
     assert (await api(a, "POST", path, {}, APP)).status_code == 200
+    error = await until(ann, "pusher:error")
+    assert error["data"]["code"] == 4009
+    assert (await ann.recv_close()).close_code == 4009
     for client in (watcher, ann):
         await client.close()
