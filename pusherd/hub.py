@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
+from pusherd.backplane.base import Backplane, ChannelEntry, Counted, Joined, MemberJoin
 from pusherd.backplane.codec import Envelope, Kind
 from pusherd.backplane.local import LocalBackplane
 from pusherd.protocol import messages
@@ -263,6 +263,10 @@ class Hub:
                     if cached:
                         state.registry.remember(channel, publication.name, publication.data, now)
                 self.fan_out(targets, text_frame(message), exclude)
+                if shared and cached:
+                    self.backplane.remember(
+                        app.id, channel, publication.name, publication.data, app.cache_ttl
+                    )
                 if shared:
                     self.backplane.publish(
                         Envelope(Kind.USER, app.id, user_id, message, publication.socket_id or "")
@@ -349,7 +353,7 @@ class Hub:
             channel,
             1,
             count_message(app, channel, join.kind.is_presence),
-            lambda total: self.on_counted(state, channel, 1, total, alone),
+            lambda counted: self.on_counted(state, channel, 1, counted, alone),
         )
         if member is None:
             self.write_all(session, held)
@@ -441,7 +445,7 @@ class Hub:
             channel,
             -1,
             count_message(app, channel, classify(channel).is_presence),
-            lambda total: self.on_counted(state, channel, -1, total, alone),
+            lambda counted: self.on_counted(state, channel, -1, counted, alone),
         )
 
     def on_member_left(
@@ -459,17 +463,23 @@ class Hub:
             self.emit_webhooks(state.app, [event])
 
     def on_counted(
-        self, state: AppState, channel: str, delta: int, total: int | None, alone: Outcome
+        self,
+        state: AppState,
+        channel: str,
+        delta: int,
+        counted: Counted | None,
+        alone: Outcome,
     ) -> None:
-        if total is None:
+        if counted is None:
             self.deliver_alone(state, alone, EventName.SUBSCRIPTION_COUNT)
             return
+        total = counted.total
         events: list[dict[str, Any]] = []
         if total == 0:
             events.append({"name": WebhookName.CHANNEL_VACATED.value, "channel": channel})
         elif total == delta:
             events.append({"name": WebhookName.CHANNEL_OCCUPIED.value, "channel": channel})
-        if total and count_message(state.app, channel, classify(channel).is_presence):
+        if counted.announced:
             events.append(
                 {
                     "name": WebhookName.SUBSCRIPTION_COUNT.value,
@@ -595,6 +605,18 @@ class Hub:
                     ChannelEntry(app_id, channel.name, len(channel.subscribers), tuple(members))
                 )
         return entries
+
+    def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event from the cluster unless a later one is here."""
+        app = self.apps.by_id(app_id)
+        if app is None:
+            return
+        registry = self.state(app).registry
+        now = self.clock()
+        here = registry.cached(channel, now)
+        # One app's events all live cache_ttl: the one expiring last was published last.
+        if here is None or here.expires_at < now + ttl:
+            registry.remember(channel, event, data, now, ttl)
 
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
         app = self.apps.by_id(app_id)

@@ -20,9 +20,14 @@ Design:
   a node's changes are applied in the order it made them, and a query sees them.
 - When Redis is unreachable the node serves its clients alone (callbacks get ``None``),
   logs one warning, reports itself not ready, retries, and on return restates its
-  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`).
+  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`), which
+  then tells it, in the envelope stream, the members its clients may have missed.
+- Member broadcasts carry their channel's serial number of member changes, and a join's
+  member list the serial it reflects: a node holds the changes racing a joining
+  connection's list and sends it only the later ones, after the list.
 
-Keys hold user ids, channel names and user_info, never event data.
+Keys hold user ids, channel names and user_info, and each cache channel's last event
+(so that a node linking later can send it); no other event data.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
-from pusherd.backplane.base import Joined, MemberJoin, Node
+from pusherd.backplane.base import Counted, Joined, MemberJoin, Node
 from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
 from pusherd.protocol.names import WebhookName
+from pusherd.protocol.registry import COUNT_THROTTLE_ABOVE, COUNT_THROTTLE_SECONDS
 from server_api.hub import ChannelStats
 
 logger = logging.getLogger("pusherd.backplane")
@@ -61,6 +67,9 @@ _NAMES = (
     "CHANNELS",
     "CHANNEL",
     "USERS",
+    "REMEMBER",
+    "CACHED",
+    "FLUSH_COUNTS",
 )
 _MEMBER_WEBHOOKS = frozenset({WebhookName.MEMBER_ADDED.value, WebhookName.MEMBER_REMOVED.value})
 
@@ -196,7 +205,10 @@ class RedisBackplane:
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(pubsub))
         # Restate this node first: every change queued from now on applies after it.
-        self._queue.insert(0, ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed))
+        self._queue[:0] = [
+            ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed),
+            ("CACHED", (), self._cached),
+        ]
         self._connected = True
         self._tasks = [loop.create_task(self._write()), loop.create_task(self._renew())]
         self._wakeup.set()
@@ -256,9 +268,11 @@ class RedisBackplane:
                     raise
                 if self.on_round_trip is not None:
                     self.on_round_trip(time.monotonic() - sent_at)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    # Redis lost its scripts (restarted, flushed): link again, restate.
+                    self._queue[:0] = batch
+                    raise ConnectionError("redis no longer has the backplane's scripts")
                 for (script, _, callback), result in zip(batch, results, strict=True):
-                    if isinstance(result, NoScriptError):
-                        raise result
                     if isinstance(result, Exception):
                         logger.error("redis script %s failed: %s", script, result)
                         result = None
@@ -274,6 +288,7 @@ class RedisBackplane:
             await asyncio.sleep(self.lease / 3)
             self._call("RENEW", (lease_ms,), self._renewed)
             self._call("REAP", (), self._changed)
+            self._call("FLUSH_COUNTS", (), self._flushed)
 
     def _renewed(self, known: Any) -> None:
         if known == 0:
@@ -293,6 +308,25 @@ class RedisBackplane:
             by_app.setdefault(_text(app_id), []).append(event)
         for app_id, events in by_app.items():
             self.node.emit_cluster_webhooks(app_id, events)
+
+    def _flushed(self, sent: Any) -> None:
+        if not sent or self.node is None:
+            return
+        for app_id, channel, total in sent:
+            event = {
+                "name": WebhookName.SUBSCRIPTION_COUNT.value,
+                "channel": _text(channel),
+                "subscription_count": int(total),
+            }
+            self.node.emit_cluster_webhooks(_text(app_id), [event])
+
+    def _cached(self, entries: Any) -> None:
+        if not entries or self.node is None:
+            return
+        for app_id, channel, event, data, left in entries:
+            self.node.remember_cached(
+                _text(app_id), _text(channel), _text(event), _text(data), int(left) / 1000
+            )
 
     def _snapshot(self) -> bytes:
         assert self.node is not None
@@ -342,16 +376,26 @@ class RedisBackplane:
         self._queue.append(("PUBLISH", (encode(envelope, self.node_id),), None))
         self._wakeup.set()
 
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        self._call("REMEMBER", (app_id, channel, event, data, max(1, int(ttl * 1000))), None)
+
     def count(
         self,
         app_id: str,
         channel: str,
         delta: int,
         count_message: tuple[str, str] | None,
-        on_done: Callable[[int | None], None],
+        on_done: Callable[[Counted | None], None],
     ) -> None:
         head, tail = count_message or ("", "")
-        self._call("COUNT", (app_id, channel, delta, head, tail), on_done)
+        throttle = (COUNT_THROTTLE_ABOVE, int(COUNT_THROTTLE_SECONDS * 1000))
+        self._call(
+            "COUNT",
+            (app_id, channel, delta, head, tail, *throttle),
+            lambda result: on_done(
+                None if result is None else Counted(int(result[0]), result[1] == 1)
+            ),
+        )
 
     def join_member(self, join: MemberJoin, on_done: Callable[[Joined | None], None]) -> None:
         def joined(result: Any) -> None:

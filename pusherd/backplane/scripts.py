@@ -10,6 +10,12 @@ Layout under the prefix ``P`` (channel names never contain ``:``, so keys are un
     P:i:{app}:{channel}  hash  user -> user_info (JSON)
     P:r:{app}:{channel}  hash  user -> the member_removed message to broadcast
     P:s:{app}:{channel}  int   member changes broadcast so far (while it has members)
+    P:cache:{app}:{channel}  string  a cache channel's last event, msgpack
+                               [app, channel, event, data], expiring with it
+    P:caches             zset  the keys above -> their expiry (ms, Redis clock)
+    P:t                  hash  "app␟channel" -> when its subscription_count last went out
+    P:dirty              zset  "app␟channel" -> when its held-back subscription_count may go
+    P:dh                 hash  "app␟channel" -> "head␟tail" of that subscription_count
     P:events             pub/sub channel of envelopes
 
 A node's hash lists what it added, so withdrawing a node (its lease ran out, or it
@@ -43,8 +49,28 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Returns the cluster-wide count after adding delta to node's part of it.
-local function count(node, app, channel, delta, head, tail, origin)
+-- Broadcast a channel's subscription_count (head .. total .. tail) now, or hold it back
+-- while the channel has more than `above` subscriptions and the last went out less than
+-- `interval` ms ago; FLUSH_COUNTS sends it then. Returns 1 if it went out now.
+local function send_count(app, channel, total, head, tail, origin, above, interval)
+  local key = app .. SEP .. channel
+  local now = now_ms()
+  local last = tonumber(redis.call('HGET', P .. ':t', key) or 0)
+  if total > above and now - last < interval then
+    redis.call('ZADD', P .. ':dirty', 'NX', last + interval, key)
+    redis.call('HSET', P .. ':dh', key, head .. SEP .. tail)
+    return 0
+  end
+  publish('c', app, channel, head .. total .. tail, '', origin)
+  redis.call('HSET', P .. ':t', key, now)
+  redis.call('ZREM', P .. ':dirty', key)
+  redis.call('HDEL', P .. ':dh', key)
+  return 1
+end
+
+-- Returns the cluster-wide count after adding delta to node's part of it, and 1 if
+-- the subscription_count (given by head and tail, '' for none) went out.
+local function count(node, app, channel, delta, head, tail, origin, above, interval)
   local nkey = P .. ':node:' .. node
   local field = 'c' .. SEP .. app .. SEP .. channel
   if redis.call('HINCRBY', nkey, field, delta) <= 0 then
@@ -52,13 +78,18 @@ local function count(node, app, channel, delta, head, tail, origin)
   end
   local ckey = P .. ':c:' .. app
   local total = redis.call('HINCRBY', ckey, channel, delta)
+  local sent = 0
   if total <= 0 then
     redis.call('HDEL', ckey, channel)
     total = 0
+    local key = app .. SEP .. channel
+    redis.call('HDEL', P .. ':t', key)
+    redis.call('ZREM', P .. ':dirty', key)
+    redis.call('HDEL', P .. ':dh', key)
   elseif head ~= '' then
-    publish('c', app, channel, head .. total .. tail, '', origin)
+    sent = send_count(app, channel, total, head, tail, origin, above, interval)
   end
-  return total
+  return total, sent
 end
 
 -- 1 if the user was new to the cluster (member_added is then published).
@@ -132,11 +163,38 @@ local function withdraw(node, origin, out)
 end
 """
 
-#: ARGV: P, node, app, channel, delta, head, tail -> the cluster-wide count
+#: ARGV: P, node, app, channel, delta, head, tail, throttle above, throttle ms
+#: -> {the cluster-wide count, 1 if its subscription_count went out}
 COUNT = (
     LIBRARY
     + r"""
-return count(SELF, ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], '')
+local total, sent = count(
+  SELF, ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], '',
+  tonumber(ARGV[8]), tonumber(ARGV[9]))
+return {total, sent}
+"""
+)
+
+#: ARGV: P, node -> {{app, channel, count}, ...}: the held-back subscription_counts due,
+#: sent now
+FLUSH_COUNTS = (
+    LIBRARY
+    + r"""
+local out = {}
+local now = now_ms()
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', P .. ':dirty', '-inf', now)) do
+  local p = split(key)
+  local parts = split(redis.call('HGET', P .. ':dh', key) or '')
+  local total = tonumber(redis.call('HGET', P .. ':c:' .. p[1], p[2]) or 0)
+  redis.call('ZREM', P .. ':dirty', key)
+  redis.call('HDEL', P .. ':dh', key)
+  if #parts == 2 and total > 0 then
+    publish('c', p[1], p[2], parts[1] .. total .. parts[2], '', '')
+    redis.call('HSET', P .. ':t', key, now)
+    out[#out + 1] = {p[1], p[2], total}
+  end
+end
+return out
 """
 )
 
@@ -264,6 +322,41 @@ for _, entry in ipairs(entries) do
   end
 end
 redis.call('PUBLISH', EVENTS, cmsgpack.pack({1, 's', '', '', SELF, cjson.encode(sync), '', '', ''}))
+return out
+"""
+)
+
+#: ARGV: P, node, app, channel, event, data, ttl ms -> 1
+REMEMBER = (
+    LIBRARY
+    + r"""
+local key = P .. ':cache:' .. ARGV[3] .. ':' .. ARGV[4]
+local ttl = tonumber(ARGV[7])
+local now = now_ms()
+redis.call('SET', key, cmsgpack.pack({ARGV[3], ARGV[4], ARGV[5], ARGV[6]}), 'PX', ttl)
+redis.call('ZADD', P .. ':caches', now + ttl, key)
+redis.call('ZREMRANGEBYSCORE', P .. ':caches', '-inf', now)
+return 1
+"""
+)
+
+#: ARGV: P, node -> {{app, channel, event, data, ms left}, ...}: every cache channel's
+#: last event still alive
+CACHED = (
+    LIBRARY
+    + r"""
+local index = P .. ':caches'
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms())
+local out = {}
+for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local packed = redis.call('GET', key)
+  local left = redis.call('PTTL', key)
+  if packed and left > 0 then
+    local entry = cmsgpack.unpack(packed)
+    entry[5] = left
+    out[#out + 1] = entry
+  end
+end
 return out
 """
 )

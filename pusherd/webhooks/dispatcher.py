@@ -208,8 +208,11 @@ class WebhookDispatcher:
             if self._queue:
                 deadlines.append(self._queue[0][0])
             wait = max(0.0, min(deadlines) - self.clock()) if deadlines else None
+            # Not wait_for: on Python 3.11 it swallows a cancel that comes as the event is
+            # set (webhooks pushed as the node stops), and close() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     def _push(self, delivery: Delivery) -> None:
         heapq.heappush(self._queue, (delivery.next_attempt, next(self._order), delivery))

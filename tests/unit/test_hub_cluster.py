@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pusherd.apps import StaticAppStore
-from pusherd.backplane.base import Joined, MemberJoin
+from pusherd.backplane.base import Counted, Joined, MemberJoin
 from pusherd.backplane.codec import Envelope, Kind
 from pusherd.hub import Hub
 from pusherd.protocol import messages
@@ -56,7 +56,7 @@ class Cluster:
         pass
 
     def count(self, app_id: str, channel: str, delta: int, message: Any, on_done: Any) -> None:
-        on_done(1)
+        on_done(Counted(1))
 
     def join_member(self, join: MemberJoin, on_done: Callable[[Joined | None], None]) -> None:
         self.joins.append((join, on_done))

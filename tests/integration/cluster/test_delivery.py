@@ -165,3 +165,20 @@ async def test_nodes_on_another_database_share_only_with_each_other(
         }
     finally:
         await delete_prefix(other_db, prefix)
+
+
+async def test_a_node_started_later_answers_with_the_last_event_of_a_cache_channel(
+    nodes: StartNodes, js: JsClients
+) -> None:
+    (a,) = await nodes(1)
+    await call(a, "trigger", "cache-weather", "forecast", {"sky": "clear"})
+    await call(a, "trigger", "cache-weather", "forecast", {"sky": "rain"})
+    (late,) = await nodes(1)
+
+    await js.connected("late", TEST_APP.key, late.port)
+    await js.subscribed("late", "cache-weather")
+    cached = await js.event("late", "cache-weather", "forecast")
+    assert cached["data"] == {"sky": "rain"}
+    assert js.events("late", "pusher:cache_miss") == []
+    info = await call(late, "channel_info", "cache-weather", ["cache"])
+    assert info["cache"]["data"] == '{"sky": "rain"}'

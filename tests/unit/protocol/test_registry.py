@@ -391,6 +391,14 @@ def test_a_cached_event_expires_after_the_ttl() -> None:
     assert registry.cached("cache-a", 1.0) is None  # forgotten, not just hidden
 
 
+def test_an_event_cached_elsewhere_keeps_only_the_time_it_has_left() -> None:
+    registry = ChannelRegistry(make_app(cache_ttl=60.0))
+    registry.remember("cache-a", "e", "d", 100.0, ttl=5.0)
+
+    assert registry.cached("cache-a", 104.9) is not None
+    assert registry.cached("cache-a", 105.0) is None
+
+
 def test_expire_forgets_only_expired_events() -> None:
     registry = ChannelRegistry(make_app(cache_ttl=60.0))
     registry.remember("cache-old", "e", "d", 0.0)
