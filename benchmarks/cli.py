@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from itertools import product
 from typing import Any
 
-from benchmarks import scenarios
+from benchmarks import cluster, scenarios
 from benchmarks.scenarios import Settings
 from benchmarks.target import Target, parse_target
 from benchmarks.wsclient import LIBRARIES
@@ -41,6 +41,17 @@ SCENARIOS: dict[str, tuple[Callable[..., dict[str, Any]], dict[str, Any]]] = {
     "soketi-ci": (
         scenarios.soketi_ci,
         {"steady": 250, "churning": 250, "duration": 30.0, "event_rate": 1.0, "hold": (1.0, 5.0)},
+    ),
+    "cluster": (
+        cluster.cluster,
+        {
+            "subscribers": [1000],
+            "nodes": "",
+            "events": 200,
+            "event_rate": 20.0,
+            "padding": 0,
+            "drain": 5.0,
+        },
     ),
 }
 
@@ -104,6 +115,9 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--pair-rate", type=float, help="client-events: round trips/s per pair")
     group.add_argument("--steady", type=int, help="soketi-ci: steady clients")
     group.add_argument("--churning", type=int, help="soketi-ci: churning clients")
+    group.add_argument(
+        "--nodes", help="cluster: the cluster's nodes, HOST:PORT[:PID],... (--target: one alone)"
+    )
 
 
 def scenario_runs(scenario: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]:

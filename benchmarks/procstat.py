@@ -66,6 +66,22 @@ class ProcessProbe:
         return Sample(at=time.monotonic(), cpu_s=cpu, rss_bytes=rss)
 
 
+class ProbeSet:
+    """Several servers read as one: CPU and RSS summed (the nodes of a cluster)."""
+
+    def __init__(self, probes: list[ProcessProbe]) -> None:
+        self.probes = probes
+
+    def sample(self) -> Sample:
+        """Read every process tree now; see :meth:`ProcessProbe.sample`."""
+        samples = [probe.sample() for probe in self.probes]
+        return Sample(
+            at=max(s.at for s in samples),
+            cpu_s=sum(s.cpu_s for s in samples),
+            rss_bytes=sum(s.rss_bytes for s in samples),
+        )
+
+
 def usage(before: Sample, after: Sample, prefix: str) -> dict[str, float | int]:
     """Describe the window between two samples: CPU seconds, CPU as % of one core, RSS after."""
     cpu = after.cpu_s - before.cpu_s

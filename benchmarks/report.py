@@ -13,6 +13,7 @@ KEY_PARAM = {
     "trigger": "subscribers",
     "client-events": "pairs",
     "soketi-ci": "steady",
+    "cluster": "subscribers",
 }
 
 #: Columns of the summary table, per scenario: (metric, heading).
@@ -57,6 +58,18 @@ HEADLINES: dict[str, tuple[tuple[str, str], ...]] = {
         ("round_trips_lost", "lost"),
         ("server_cpu_pct", "server CPU %"),
         ("generator_cpu_pct", "gen CPU %"),
+    ),
+    "cluster": (
+        ("nodes", "nodes"),
+        ("deliveries_per_s", "deliveries/s"),
+        ("single_deliveries_per_s", "1 node deliveries/s"),
+        ("latency_p50_ms", "p50 ms"),
+        ("latency_p99_ms", "p99 ms"),
+        ("single_latency_p99_ms", "1 node p99 ms"),
+        ("lost", "lost"),
+        ("single_lost", "1 node lost"),
+        ("server_cpu_us_per_delivery", "server µs/delivery"),
+        ("single_server_cpu_us_per_delivery", "1 node µs/delivery"),
     ),
     "soketi-ci": (
         ("delay_mean_ms", "delay avg ms"),

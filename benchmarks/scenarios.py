@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from benchmarks.pool import BenchmarkError, WorkerPool
-from benchmarks.procstat import ProcessProbe, Sample, usage
+from benchmarks.procstat import ProbeSet, ProcessProbe, Sample, usage
 from benchmarks.roles import WorkerSpec
 from benchmarks.stats import Deliveries, rate, summarize_ns
 from benchmarks.target import Target
@@ -67,10 +67,11 @@ def worker_spec(settings: Settings, role: str, **fields: Any) -> WorkerSpec:
 
 
 class Window:
-    """The measured window: server CPU and RSS from its PID, the controller's own CPU."""
+    """The measured window: server CPU and RSS from its PIDs (summed), the controller's CPU."""
 
-    def __init__(self, pid: int | None) -> None:
-        self.probe = ProcessProbe(pid) if pid else None
+    def __init__(self, *pids: int | None) -> None:
+        probes = [ProcessProbe(pid) for pid in pids if pid]
+        self.probe = ProbeSet(probes) if probes else None
         self.before: Sample | None = None
         self.started = 0.0
         self.cpu = 0.0
@@ -187,9 +188,13 @@ def publish_and_measure(
     publisher_specs: list[WorkerSpec],
     drain: float,
     bound: float,
+    pids: Sequence[int | None] = (),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Run subscribers and publishers together; return their results and the window usage."""
-    window = Window(settings.target.pid)
+    """Run subscribers and publishers together; return their results and the window usage.
+
+    ``pids`` are the server processes to measure; by default the target's.
+    """
+    window = Window(*(pids or (settings.target.pid,)))
     with WorkerPool(
         [*subscriber_specs, *publisher_specs], answer_timeout=settings.timeout * 4
     ) as pool:

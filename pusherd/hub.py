@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from pusherd.backplane.base import Backplane, ChannelEntry, Joined, MemberJoin
+from pusherd.backplane.base import Backplane, ChannelEntry, Counted, Joined, MemberJoin
 from pusherd.backplane.codec import Envelope, Kind
 from pusherd.backplane.local import LocalBackplane
 from pusherd.protocol import messages
@@ -52,13 +52,20 @@ WebhookListener = Callable[[App, list[dict[str, Any]]], None]
 class AppState:
     """One app's live state on this node."""
 
-    __slots__ = ("app", "registry", "sessions", "users")
+    __slots__ = ("app", "joining", "registry", "sessions", "shown", "users")
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.registry = ChannelRegistry(app)
         self.users = UserRegistry(app)
         self.sessions: dict[str, Session] = {}
+        #: with a shared backplane, per locally occupied presence channel: the cluster's
+        #: members as this node's clients were shown them (user id -> user_info JSON), to
+        #: correct them when the node restates itself after losing the cluster
+        self.shown: dict[str, dict[str, str]] = {}
+        #: per presence channel, the sessions waiting for the cluster's member list, with
+        #: the member envelopes that arrived meanwhile (they may postdate the list)
+        self.joining: dict[str, dict[Session, list[Envelope]]] = {}
 
 
 class Hub:
@@ -176,7 +183,7 @@ class Hub:
         for state in list(self.states.values()):
             for session in list(state.sessions.values()):
                 session.tick(now)
-                if session._outgoing or session._effects:
+                if session.has_output():
                     self.process(session)
             counts = state.registry.flush_counts(now)
             # With a shared backplane the cluster broadcasts counts; this node's are partial.
@@ -228,7 +235,7 @@ class Hub:
             "socket_id": sender.socket_id,
         }
         if event.user_id is not None:
-            webhook["user_id"] = str(event.user_id)
+            webhook["user_id"] = messages.user_id_text(event.user_id)
         self.emit_webhooks(state.app, [webhook])
 
     def emit_webhooks(self, app: App, events: list[dict[str, Any]]) -> None:
@@ -256,6 +263,10 @@ class Hub:
                     if cached:
                         state.registry.remember(channel, publication.name, publication.data, now)
                 self.fan_out(targets, text_frame(message), exclude)
+                if shared and cached:
+                    self.backplane.remember(
+                        app.id, channel, publication.name, publication.data, app.cache_ttl
+                    )
                 if shared:
                     self.backplane.publish(
                         Envelope(Kind.USER, app.id, user_id, message, publication.socket_id or "")
@@ -329,6 +340,11 @@ class Hub:
         )
         held = session.messages_to_send()
         if not outcome.joined:
+            shown = state.shown.get(channel)
+            if member is not None and shown is not None and channel in session.subscriptions:
+                # Subscribing again: "with the current member list" (PROTOCOL.md §7.2), which is
+                # the cluster's as this node's clients were shown it, not this node's alone.
+                held = [messages.subscription_succeeded(channel, presence_of(shown))]
             self.write_all(session, held)
             return
         alone = self.split_decided(state, outcome)
@@ -337,13 +353,13 @@ class Hub:
             channel,
             1,
             count_message(app, channel, join.kind.is_presence),
-            lambda total: self.on_counted(state, channel, 1, total, alone),
+            lambda counted: self.on_counted(state, channel, 1, counted, alone),
         )
         if member is None:
             self.write_all(session, held)
             return
-        data = messages.dumps({"user_id": member.raw_user_id, "user_info": member.user_info})
-        removed = messages.dumps({"user_id": member.raw_user_id})
+        data = messages.member_added_data(member.raw_user_id, member.user_info)
+        removed = messages.member_removed_data(member.raw_user_id)
         member_join = MemberJoin(
             app.id,
             channel,
@@ -353,6 +369,7 @@ class Hub:
             messages.serialize_event(EventName.MEMBER_REMOVED, removed, channel),
             session.socket_id,
         )
+        state.joining.setdefault(channel, {})[session] = []
         self.backplane.join_member(
             member_join,
             lambda joined: self.on_member_joined(state, session, member_join, joined, held, alone),
@@ -367,29 +384,42 @@ class Hub:
         held: list[str],
         alone: Outcome,
     ) -> None:
+        waiting = state.joining.get(join.channel, {})
+        seen = waiting.pop(session, [])
+        if not waiting:
+            state.joining.pop(join.channel, None)
         found = state.registry.channels.get(join.channel)
         if found is None or session not in found.subscribers:
             return
+        shown = state.shown.setdefault(join.channel, {})
+        later: list[str] = []
         if joined is None:
-            presence = found.presence()
-            self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
+            # Alone, show what the node knew of the cluster and its own members since.
+            if join.user_id not in shown:
+                self.deliver_alone(state, alone, EventName.MEMBER_ADDED)
+            shown[join.user_id] = join.info
+            listed = shown
         else:
-            members = {user: messages.parse_json(info) for user, info in joined.members.items()}
-            presence = {"ids": list(members), "hash": members, "count": len(members)}
+            listed = joined.members
+            shown.clear()
+            shown.update(listed)
+            # The list holds the changes made before it; the later ones follow it.
+            for envelope in seen:
+                if envelope.serial > joined.serial:
+                    note_shown(shown, envelope)
+                    if envelope.exclude != session.socket_id:
+                        later.append(envelope.message)
             if joined.first:
-                self.emit_webhooks(
-                    state.app,
-                    [
-                        {
-                            "name": WebhookName.MEMBER_ADDED.value,
-                            "channel": join.channel,
-                            "user_id": join.user_id,
-                        }
-                    ],
-                )
-        session.send(messages.subscription_succeeded(join.channel, presence))
+                event = {
+                    "name": WebhookName.MEMBER_ADDED.value,
+                    "channel": join.channel,
+                    "user_id": join.user_id,
+                }
+                self.emit_webhooks(state.app, [event])
+        session.send(messages.subscription_succeeded(join.channel, presence_of(listed)))
         self.flush(session)
         self.write_all(session, held)
+        self.write_all(session, later)
 
     def leave_shared(self, state: AppState, session: Session, channel: str) -> None:
         """Leave locally; the cluster says whether the member or the channel is gone."""
@@ -400,6 +430,8 @@ class Hub:
         alone = self.split_decided(state, registry.leave(session, channel, self.clock()))
         app = state.app
         found = registry.channels.get(channel)
+        if found is None:
+            state.shown.pop(channel, None)
         if member is not None and (found is None or member.user_id not in found.members):
             user_id = member.user_id
             self.backplane.leave_member(
@@ -413,7 +445,7 @@ class Hub:
             channel,
             -1,
             count_message(app, channel, classify(channel).is_presence),
-            lambda total: self.on_counted(state, channel, -1, total, alone),
+            lambda counted: self.on_counted(state, channel, -1, counted, alone),
         )
 
     def on_member_left(
@@ -421,6 +453,7 @@ class Hub:
     ) -> None:
         if last is None:
             self.deliver_alone(state, alone, EventName.MEMBER_REMOVED)
+            state.shown.get(channel, {}).pop(user_id, None)
         elif last:
             event = {
                 "name": WebhookName.MEMBER_REMOVED.value,
@@ -430,17 +463,23 @@ class Hub:
             self.emit_webhooks(state.app, [event])
 
     def on_counted(
-        self, state: AppState, channel: str, delta: int, total: int | None, alone: Outcome
+        self,
+        state: AppState,
+        channel: str,
+        delta: int,
+        counted: Counted | None,
+        alone: Outcome,
     ) -> None:
-        if total is None:
+        if counted is None:
             self.deliver_alone(state, alone, EventName.SUBSCRIPTION_COUNT)
             return
+        total = counted.total
         events: list[dict[str, Any]] = []
         if total == 0:
             events.append({"name": WebhookName.CHANNEL_VACATED.value, "channel": channel})
         elif total == delta:
             events.append({"name": WebhookName.CHANNEL_OCCUPIED.value, "channel": channel})
-        if total and count_message(state.app, channel, classify(channel).is_presence):
+        if counted.announced:
             events.append(
                 {
                     "name": WebhookName.SUBSCRIPTION_COUNT.value,
@@ -475,18 +514,33 @@ class Hub:
 
     def receive_envelope(self, envelope: Envelope) -> None:
         """Deliver an event another node published, serialized once for this node."""
+        if envelope.kind is Kind.SYNC:
+            self.correct_shown(envelope.message)
+            return
         state = self.states.get(envelope.app_id)
         if state is None:
             app = self.apps.by_id(envelope.app_id)
             if app is None or not envelope.cache_event:
                 return
             state = self.state(app)
-        if envelope.kind is Kind.CHANNEL:
+        targets: Collection[Session]
+        if envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED:
+            shown = state.shown.get(envelope.target)
+            if shown is not None:
+                note_shown(shown, envelope)
+            targets = state.registry.subscribers(envelope.target)
+            waiting = state.joining.get(envelope.target)
+            if waiting:
+                # Not yet: a member list is on its way to these sessions.
+                for seen in waiting.values():
+                    seen.append(envelope)
+                targets = [session for session in targets if session not in waiting]
+        elif envelope.kind is Kind.CHANNEL:
             if envelope.cache_event:
                 state.registry.remember(
                     envelope.target, envelope.cache_event, envelope.cache_data, self.clock()
                 )
-            targets: Collection[Session] = state.registry.subscribers(envelope.target)
+            targets = state.registry.subscribers(envelope.target)
         elif envelope.kind is Kind.USER:
             targets = state.users.connections(envelope.target)
         else:
@@ -497,6 +551,32 @@ class Hub:
             exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
             self.fan_out(targets, text_frame(envelope.message), exclude)
 
+    def correct_shown(self, text: str) -> None:
+        """Tell local clients the member changes they missed while the cluster was lost.
+
+        Args:
+            text: the cluster's members of this node's presence channels, as JSON
+                ``[[app_id, channel, {user_id: user_info JSON}], ...]``.
+        """
+        listed = messages.parse_json(text)
+        for app_id, channel, members in listed if isinstance(listed, list) else ():
+            state = self.states.get(app_id)
+            shown = state.shown.get(channel) if state is not None else None
+            if state is None or shown is None or not isinstance(members, dict):
+                continue
+            subscribers = state.registry.subscribers(channel)
+            for user_id in shown.keys() - members.keys():
+                data = messages.dumps({"user_id": user_id})
+                message = messages.serialize_event(EventName.MEMBER_REMOVED, data, channel)
+                self.fan_out(subscribers, text_frame(message))
+            for user_id in members.keys() - shown.keys():
+                info = messages.parse_json(members[user_id])
+                data = messages.dumps({"user_id": user_id, "user_info": info})
+                message = messages.serialize_event(EventName.MEMBER_ADDED, data, channel)
+                self.fan_out(subscribers, text_frame(message))
+            shown.clear()
+            shown.update(members)
+
     def snapshot(self) -> list[ChannelEntry]:
         """Every locally occupied channel with its local members, to restate to the cluster."""
         entries = []
@@ -506,19 +586,17 @@ class Hub:
                 members = []
                 for connections in channel.members.values():
                     member = next(iter(connections.values()))
-                    data = {"user_id": member.raw_user_id, "user_info": member.user_info}
-                    removed = {"user_id": member.raw_user_id}
+                    data = messages.member_added_data(member.raw_user_id, member.user_info)
+                    removed = messages.member_removed_data(member.raw_user_id)
                     members.append(
                         MemberJoin(
                             app_id,
                             channel.name,
                             member.user_id,
                             messages.dumps(member.user_info),
+                            messages.serialize_event(EventName.MEMBER_ADDED, data, channel.name),
                             messages.serialize_event(
-                                EventName.MEMBER_ADDED, messages.dumps(data), channel.name
-                            ),
-                            messages.serialize_event(
-                                EventName.MEMBER_REMOVED, messages.dumps(removed), channel.name
+                                EventName.MEMBER_REMOVED, removed, channel.name
                             ),
                             "",
                         )
@@ -527,6 +605,18 @@ class Hub:
                     ChannelEntry(app_id, channel.name, len(channel.subscribers), tuple(members))
                 )
         return entries
+
+    def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event from the cluster unless a later one is here."""
+        app = self.apps.by_id(app_id)
+        if app is None:
+            return
+        registry = self.state(app).registry
+        now = self.clock()
+        here = registry.cached(channel, now)
+        # One app's events all live cache_ttl: the one expiring last was published last.
+        if here is None or here.expires_at < now + ttl:
+            registry.remember(channel, event, data, now, ttl)
 
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
         app = self.apps.by_id(app_id)
@@ -548,6 +638,22 @@ _DECIDED = frozenset(
     }
 )
 _COUNT_MARK = "\ue000"
+
+
+def note_shown(shown: dict[str, str], envelope: Envelope) -> None:
+    """Record the member a ``member_added`` or ``member_removed`` envelope shows."""
+    data = messages.parse_json(messages.parse_json(envelope.message)["data"])
+    user_id = str(data["user_id"])
+    if envelope.kind is Kind.MEMBER_ADDED:
+        shown[user_id] = messages.dumps(data.get("user_info"))
+    else:
+        shown.pop(user_id, None)
+
+
+def presence_of(listed: Mapping[str, str]) -> dict[str, Any]:
+    """The ``presence`` object of §8.2 from user ids and their ``user_info`` as JSON."""
+    members = {user: messages.parse_json(info) for user, info in listed.items()}
+    return {"ids": list(members), "hash": members, "count": len(members)}
 
 
 def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | None:

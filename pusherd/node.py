@@ -42,6 +42,8 @@ class Node:
         self.backplane = backplane(settings)
         self.hub = Hub(self.apps, on_webhooks=self.webhooks.on_webhooks, backplane=self.backplane)
         self.metrics = Metrics(self.hub, self.webhooks)
+        if isinstance(self.backplane, RedisBackplane):
+            self.backplane.on_round_trip = self.metrics.adapter_latency.observe
         self.api = Api(
             self.hub,
             self.apps,

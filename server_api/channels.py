@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pusherd.protocol.channels import ChannelType, classify
+from pusherd.protocol.names import PRESENCE_PREFIX
 from server_api.auth import AuthorizedRequest
 from server_api.errors import ApiError, json_response
 from server_api.http import ApiResponse
 from server_api.hub import Hub
 from server_api.schemas import (
     CACHE,
-    PRESENCE_PREFIX,
-    SERVER_TO_USER_PREFIX,
     SUBSCRIPTION_COUNT,
     USER_COUNT,
     check_channel_name,
@@ -38,7 +38,7 @@ async def list_channels(hub: Hub, request: AuthorizedRequest) -> ApiResponse:
     channels: dict[str, dict[str, int]] = {}
     for name, stats in sorted(found.items()):
         # Internal channels never show, whatever the hub reports.
-        if not stats.occupied or name.startswith(SERVER_TO_USER_PREFIX):
+        if not stats.occupied or classify(name).type is ChannelType.SERVER_TO_USER:
             continue
         if not name.startswith(prefix):
             continue

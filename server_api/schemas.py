@@ -7,25 +7,19 @@ and nothing else, whatever the input; nothing here does I/O.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from client_auth.channels import is_valid_socket_id
+from pusherd.protocol import channels
 from pusherd.protocol.app import App
+from pusherd.protocol.channels import classify
+from pusherd.protocol.names import INTERNAL_PREFIX, PUSHER_PREFIX
 from server_api.errors import ApiError, shorten
 from server_api.hub import Publication
 
-# PROTOCOL.md §6.2: "Allowed characters: ^[-a-zA-Z0-9_=@,.;]+$"; used with fullmatch, since
-# ``$`` would also accept a trailing newline.
-CHANNEL_NAME_RE = re.compile(r"[-a-zA-Z0-9_=@,.;]+")
-# HTTP_API.md §3: socket_id "^\d+\.\d+$" (ASCII digits: ``\d`` would take any Unicode digit).
-SOCKET_ID_RE = re.compile(r"[0-9]+\.[0-9]+")
-SERVER_TO_USER_PREFIX = "#server-to-user-"
-RESERVED_EVENT_PREFIXES = ("pusher:", "pusher_internal:")
-PRESENCE_PREFIX = "presence-"
-ENCRYPTED_PREFIX = "private-encrypted-"
-CACHE_PREFIXES = ("presence-cache-", "private-encrypted-cache-", "private-cache-", "cache-")
+RESERVED_EVENT_PREFIXES = (PUSHER_PREFIX, INTERNAL_PREFIX)
 
 USER_COUNT = "user_count"
 SUBSCRIPTION_COUNT = "subscription_count"
@@ -44,29 +38,24 @@ class EventRequest:
 
 def is_presence_channel(name: str) -> bool:
     """Tell whether ``name`` is a presence channel (``presence-cache-`` included)."""
-    return name.startswith(PRESENCE_PREFIX)
+    return classify(name).is_presence
 
 
 def is_encrypted_channel(name: str) -> bool:
     """Tell whether ``name`` is an end-to-end encrypted channel."""
-    return name.startswith(ENCRYPTED_PREFIX)
+    return classify(name).is_encrypted
 
 
 def is_cache_channel(name: str) -> bool:
     """Tell whether ``name`` is a cache channel of any kind (PROTOCOL.md §6.1)."""
-    return name.startswith(CACHE_PREFIXES)
+    return classify(name).cache
 
 
 def is_valid_channel_name(name: str, app: App) -> bool:
-    """Tell whether ``name`` may be published to or queried (PROTOCOL.md §6.2).
-
-    ``#`` is reserved: the only ``#`` names accepted are ``#server-to-user-{user_id}``, whose
-    user id follows the user id rules (same characters, ``app.limit_user_id_length``).
-    """
-    if name.startswith(SERVER_TO_USER_PREFIX):
-        user_id = name[len(SERVER_TO_USER_PREFIX) :]
-        return len(user_id) <= app.limit_user_id_length and bool(CHANNEL_NAME_RE.fullmatch(user_id))
-    return len(name) <= app.limit_channel_name_length and bool(CHANNEL_NAME_RE.fullmatch(name))
+    """Tell whether ``name`` may be published to or queried, within ``app``'s limits (§6.2)."""
+    return channels.is_valid_channel_name(
+        name, app.limit_channel_name_length, app.limit_user_id_length
+    )
 
 
 def check_channel_name(name: str, app: App) -> str:
@@ -113,7 +102,7 @@ def check_socket_id(socket_id: object) -> str | None:
     """Return the ``socket_id`` to exclude (``None`` when absent), or raise a 400."""
     if socket_id is None:
         return None
-    if not isinstance(socket_id, str) or not SOCKET_ID_RE.fullmatch(socket_id):
+    if not is_valid_socket_id(socket_id):
         raise ApiError(400, "Invalid socket_id")
     return socket_id
 

@@ -83,6 +83,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> bool:
         "Sorry about that — I've opened a claim with the carrier.",
         start + timedelta(minutes=20),
     )
+    await _resolved_history(session, people, now)
     await tickets.open_ticket(
         session,
         people["ben@buyer.test"],
@@ -93,3 +94,37 @@ async def seed_demo(session: AsyncSession, now: datetime) -> bool:
         now=now - timedelta(minutes=30),
     )
     return True
+
+
+#: last week's tickets, so the reports have something to show:
+#: (days ago, requester, agent, category, priority, subject,
+#:  first response and resolution in minutes, rating)
+HISTORY = (
+    (6, "ana@buyer.test", "alex@support.test", "order", "normal", "Wrong colour sent", 12, 95, 5),
+    (5, "ben@buyer.test", "kim@support.test", "payment", "high", "Charged twice", 8, 40, 4),
+    (4, "sam@seller.test", "alex@support.test", "listing", "low", "Photos not showing", 45, 600, 3),
+    (3, "sue@seller.test", "kim@support.test", "account", "urgent", "Locked out", 9, 35, 5),
+    (2, "ben@buyer.test", "alex@support.test", "shipping", "normal", "Tracking stuck", 30, 1500, 2),
+)
+
+
+async def _resolved_history(session: AsyncSession, people: dict[str, User], now: datetime) -> None:
+    for days, requester, agent, category, priority, subject, first, done, stars in HISTORY:
+        opened = now - timedelta(days=days)
+        customer, helper = people[requester], people[agent]
+        ticket = await tickets.open_ticket(
+            session,
+            customer,
+            subject=subject,
+            category=category,
+            priority=priority,
+            description=subject + ".",
+            now=opened,
+        )
+        await tickets.assign(session, helper, ticket.id, helper.id, opened + timedelta(minutes=1))
+        at = opened + timedelta(minutes=first)
+        await tickets.add_comment(session, helper, ticket.id, "Looking into it now.", at)
+        at = opened + timedelta(minutes=done)
+        await tickets.change_status(session, helper, ticket.id, "resolved", at)
+        at += timedelta(minutes=10)
+        await tickets.rate(session, customer, ticket.id, stars, None, at)

@@ -46,6 +46,19 @@ class Joined:
     first: bool
     #: every member of the channel in the cluster: user id -> ``user_info`` JSON text
     members: dict[str, str]
+    #: the channel's member changes so far: member envelopes with a higher
+    #: :attr:`~pusherd.backplane.codec.Envelope.serial` are not in :attr:`members` yet
+    serial: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The cluster's answer to a change of a channel's subscriptions."""
+
+    #: the channel's subscriptions in the whole cluster
+    total: int
+    #: its ``subscription_count`` message went out now (not held back by the throttle)
+    announced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,9 @@ class Node(Protocol):
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
         """Send webhook events the cluster decided (a dead node's members, vacated channels)."""
 
+    def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event, published before this node linked, ``ttl`` s more."""
+
 
 class Backplane(Protocol):
     """A node's link to the rest of its cluster."""
@@ -95,19 +111,23 @@ class Backplane(Protocol):
     def publish(self, envelope: Envelope) -> None:
         """Send an envelope to every other node, in call order; never blocks."""
 
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        """Keep a cache channel's last event ``ttl`` seconds for nodes that link later."""
+
     def count(
         self,
         app_id: str,
         channel: str,
         delta: int,
         count_message: tuple[str, str] | None,
-        on_done: Callable[[int | None], None],
+        on_done: Callable[[Counted | None], None],
     ) -> None:
         """Add ``delta`` to a channel's cluster-wide subscription count.
 
         Args:
             count_message: the ``subscription_count`` message split around the count,
-                broadcast with the new total; None when the app does not want it.
+                broadcast with the new total (throttled as on one node, §10); None when
+                the app does not want it.
             on_done: called with the new total, or None when the cluster was unreachable.
         """
 

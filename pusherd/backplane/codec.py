@@ -7,7 +7,9 @@ On the wire an envelope is a msgpack array of strings after a version number, wi
 ``""`` for an absent field, because the Lua scripts in :mod:`pusherd.backplane.redis`
 build some envelopes themselves with ``cmsgpack.pack``::
 
-    [1, kind, origin, app_id, target, message, exclude, cache_event, cache_data]
+    [1, kind, origin, app_id, target, message, exclude, cache_event, cache_data, serial]
+
+Trailing fields may be left out; a reader fills them with ``""``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class Kind(StrEnum):
     USER = "u"
     #: close the connections signed in as user ``target`` with 4009
     TERMINATE = "t"
+    #: as CHANNEL, for a presence ``member_added``, which the node notes as shown
+    MEMBER_ADDED = "a"
+    #: as CHANNEL, for a presence ``member_removed``, which the node notes as shown
+    MEMBER_REMOVED = "r"
+    #: for node ``target`` alone, after it restated itself: ``message`` is the JSON list
+    #: ``[[app_id, channel, {user_id: user_info JSON}], ...]`` of its presence channels
+    SYNC = "s"
 
 
 class EnvelopeError(ValueError):
@@ -50,11 +59,13 @@ class Envelope:
     #: for cache channels: the event to remember as the channel's last one
     cache_event: str = ""
     cache_data: str = ""
+    #: member envelopes: the presence channel's count of member changes after this one
+    serial: int = 0
 
 
 def encode(envelope: Envelope, origin: str | None = None) -> bytes:
     """Serialize an envelope to msgpack, stamped with ``origin`` when given."""
-    return msgpack.packb(
+    packed: bytes = msgpack.packb(
         (
             VERSION,
             envelope.kind.value,
@@ -65,9 +76,11 @@ def encode(envelope: Envelope, origin: str | None = None) -> bytes:
             envelope.exclude,
             envelope.cache_event,
             envelope.cache_data,
+            str(envelope.serial) if envelope.serial else "",
         ),
         use_bin_type=True,
     )
+    return packed
 
 
 def decode(data: bytes) -> Envelope:
@@ -88,5 +101,10 @@ def decode(data: bytes) -> Envelope:
         kind = Kind(fields[1])
     except ValueError:
         raise EnvelopeError(f"unknown envelope kind {fields[1]!r}") from None
-    rest = fields[6:9] + [""] * (9 - max(6, len(fields)))
-    return Envelope(kind, fields[3], fields[4], fields[5], rest[0], fields[2], rest[1], rest[2])
+    rest = fields[6:10] + [""] * (10 - max(6, len(fields)))
+    if rest[3] and not (rest[3].isascii() and rest[3].isdigit()):
+        raise EnvelopeError("an envelope's serial must be a number")
+    serial = int(rest[3] or 0)
+    return Envelope(
+        kind, fields[3], fields[4], fields[5], rest[0], fields[2], rest[1], rest[2], serial
+    )

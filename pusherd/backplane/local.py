@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pusherd.backplane.base import Joined, MemberJoin, Node
+from pusherd.backplane.base import Counted, Joined, MemberJoin, Node
 from pusherd.backplane.codec import Envelope
 from server_api.hub import ChannelStats
 
@@ -31,13 +31,16 @@ class LocalBackplane:
     def publish(self, envelope: Envelope) -> None:
         pass
 
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        pass
+
     def count(
         self,
         app_id: str,
         channel: str,
         delta: int,
         count_message: tuple[str, str] | None,
-        on_done: Callable[[int | None], None],
+        on_done: Callable[[Counted | None], None],
     ) -> None:
         on_done(None)
 

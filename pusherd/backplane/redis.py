@@ -20,9 +20,14 @@ Design:
   a node's changes are applied in the order it made them, and a query sees them.
 - When Redis is unreachable the node serves its clients alone (callbacks get ``None``),
   logs one warning, reports itself not ready, retries, and on return restates its
-  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`).
+  channels and members in one script (:data:`~pusherd.backplane.scripts.RESYNC`), which
+  then tells it, in the envelope stream, the members its clients may have missed.
+- Member broadcasts carry their channel's serial number of member changes, and a join's
+  member list the serial it reflects: a node holds the changes racing a joining
+  connection's list and sends it only the later ones, after the list.
 
-Keys hold user ids, channel names and user_info, never event data.
+Keys hold user ids, channel names and user_info, and each cache channel's last event
+(so that a node linking later can send it); no other event data.
 """
 
 from __future__ import annotations
@@ -31,16 +36,21 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
 import msgpack
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from pusherd.backplane import scripts
-from pusherd.backplane.base import Joined, MemberJoin, Node
-from pusherd.backplane.codec import Envelope, EnvelopeError, decode, encode
+from pusherd.backplane.base import Counted, Joined, MemberJoin, Node
+from pusherd.backplane.codec import Envelope, EnvelopeError, Kind, decode, encode
+from pusherd.protocol.names import WebhookName
+from pusherd.protocol.registry import COUNT_THROTTLE_ABOVE, COUNT_THROTTLE_SECONDS
 from server_api.hub import ChannelStats
 
 logger = logging.getLogger("pusherd.backplane")
@@ -57,7 +67,16 @@ _NAMES = (
     "CHANNELS",
     "CHANNEL",
     "USERS",
+    "REMEMBER",
+    "CACHED",
+    "FLUSH_COUNTS",
 )
+_MEMBER_WEBHOOKS = frozenset({WebhookName.MEMBER_ADDED.value, WebhookName.MEMBER_REMOVED.value})
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
 
 
 def _text(value: Any) -> str:
@@ -80,14 +99,29 @@ class RedisBackplane:
             lease: seconds a node may stay silent before the others remove its part.
             timeout: seconds to wait for Redis before serving alone.
         """
-        self.prefix = prefix
         self.lease = lease
+        self.timeout = timeout
         self.node_id = secrets.token_hex(8)
-        self.events = f"{prefix}:events"
-        options = {"socket_connect_timeout": timeout, "socket_keepalive": True}
+        # No retries inside redis-py: a resent pipeline would apply its counts twice.
+        # A lost link is handled once, here: serve alone, reconnect, restate (RESYNC).
+        # The name shows each node's two connections in CLIENT LIST.
+        options: dict[str, Any] = {
+            "socket_connect_timeout": timeout,
+            "socket_keepalive": True,
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_error": [],
+            "client_name": f"pusherd-{self.node_id}",
+        }
         self.commands = aioredis.Redis.from_url(url, socket_timeout=timeout, **options)
         self.subscriber = aioredis.Redis.from_url(url, **options)
+        # Pub/sub ignores database numbers: on another database than 0 the prefix names
+        # it, so deployments apart by database alone do not hear each other's envelopes.
+        db = int(self.commands.connection_pool.connection_kwargs.get("db") or 0)
+        self.prefix = f"{prefix}:db{db}" if db else prefix
+        self.events = f"{self.prefix}:events"
         self.node: Node | None = None
+        #: called with the seconds each pipeline took to be answered (a metrics histogram)
+        self.on_round_trip: Callable[[float], None] | None = None
         self._connected = False
         self._queue: list[tuple[str, tuple[Any, ...], Callback | None]] = []
         self._wakeup = asyncio.Event()
@@ -118,8 +152,13 @@ class RedisBackplane:
         link, self._link = self._link, None
         link.cancel()
         if self._connected:
-            done = asyncio.get_running_loop().create_future()
-            self._call("WITHDRAW", (), lambda result: done.done() or done.set_result(result))
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+            def withdrawn(changes: Any) -> None:
+                self._changed(changes)
+                _settle(done, changes)
+
+            self._call("WITHDRAW", (), withdrawn)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, self.lease)
         self._connected = False
@@ -150,12 +189,26 @@ class RedisBackplane:
     async def _link_up(self) -> None:
         for name in _NAMES:
             self._sha[name] = await self.commands.script_load(getattr(scripts, name))
-        pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.events)
+        pubsub = self.subscriber.pubsub()
+        try:
+            await pubsub.subscribe(self.events)
+            # Subscribed before restating: the node then sees every broadcast it causes.
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await pubsub.get_message(timeout=self.timeout)
+                    if reply is not None and reply["type"] == "subscribe":
+                        break
+        except BaseException:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+            raise
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(pubsub))
         # Restate this node first: every change queued from now on applies after it.
-        self._queue.insert(0, ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed))
+        self._queue[:0] = [
+            ("RESYNC", (int(self.lease * 1000), self._snapshot()), self._changed),
+            ("CACHED", (), self._cached),
+        ]
         self._connected = True
         self._tasks = [loop.create_task(self._write()), loop.create_task(self._renew())]
         self._wakeup.set()
@@ -207,14 +260,19 @@ class RedisBackplane:
                         pipe.execute_command("PUBLISH", self.events, args[0])
                     else:
                         pipe.execute_command("EVALSHA", self._sha[script], 0, prefix, node, *args)
+                sent_at = time.monotonic()
                 try:
                     results = await pipe.execute(raise_on_error=False)
                 except BaseException:
                     self._queue[:0] = batch
                     raise
+                if self.on_round_trip is not None:
+                    self.on_round_trip(time.monotonic() - sent_at)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    # Redis lost its scripts (restarted, flushed): link again, restate.
+                    self._queue[:0] = batch
+                    raise ConnectionError("redis no longer has the backplane's scripts")
                 for (script, _, callback), result in zip(batch, results, strict=True):
-                    if isinstance(result, NoScriptError):
-                        raise result
                     if isinstance(result, Exception):
                         logger.error("redis script %s failed: %s", script, result)
                         result = None
@@ -230,6 +288,7 @@ class RedisBackplane:
             await asyncio.sleep(self.lease / 3)
             self._call("RENEW", (lease_ms,), self._renewed)
             self._call("REAP", (), self._changed)
+            self._call("FLUSH_COUNTS", (), self._flushed)
 
     def _renewed(self, known: Any) -> None:
         if known == 0:
@@ -243,11 +302,31 @@ class RedisBackplane:
         by_app: dict[str, list[dict[str, Any]]] = {}
         for app_id, name, channel, user_id in changes:
             event = {"name": _text(name), "channel": _text(channel)}
-            if user_id:
+            # Member events always name the user, whose id may be "" (PROTOCOL.md §8.1).
+            if event["name"] in _MEMBER_WEBHOOKS:
                 event["user_id"] = _text(user_id)
             by_app.setdefault(_text(app_id), []).append(event)
         for app_id, events in by_app.items():
             self.node.emit_cluster_webhooks(app_id, events)
+
+    def _flushed(self, sent: Any) -> None:
+        if not sent or self.node is None:
+            return
+        for app_id, channel, total in sent:
+            event = {
+                "name": WebhookName.SUBSCRIPTION_COUNT.value,
+                "channel": _text(channel),
+                "subscription_count": int(total),
+            }
+            self.node.emit_cluster_webhooks(_text(app_id), [event])
+
+    def _cached(self, entries: Any) -> None:
+        if not entries or self.node is None:
+            return
+        for app_id, channel, event, data, left in entries:
+            self.node.remember_cached(
+                _text(app_id), _text(channel), _text(event), _text(data), int(left) / 1000
+            )
 
     def _snapshot(self) -> bytes:
         assert self.node is not None
@@ -260,7 +339,8 @@ class RedisBackplane:
             )
             for entry in self.node.snapshot()
         ]
-        return msgpack.packb(entries, use_bin_type=False)
+        packed: bytes = msgpack.packb(entries, use_bin_type=False)
+        return packed
 
     # Receiving
 
@@ -277,7 +357,9 @@ class RedisBackplane:
                 except EnvelopeError as exc:
                     logger.warning("dropped a bad envelope: %s", exc)
                     continue
-                if envelope.origin != me:
+                if envelope.origin != me and (
+                    envelope.kind is not Kind.SYNC or envelope.target == me
+                ):
                     try:
                         node.receive_envelope(envelope)
                     except Exception:
@@ -294,25 +376,35 @@ class RedisBackplane:
         self._queue.append(("PUBLISH", (encode(envelope, self.node_id),), None))
         self._wakeup.set()
 
+    def remember(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
+        self._call("REMEMBER", (app_id, channel, event, data, max(1, int(ttl * 1000))), None)
+
     def count(
         self,
         app_id: str,
         channel: str,
         delta: int,
         count_message: tuple[str, str] | None,
-        on_done: Callable[[int | None], None],
+        on_done: Callable[[Counted | None], None],
     ) -> None:
         head, tail = count_message or ("", "")
-        self._call("COUNT", (app_id, channel, delta, head, tail), on_done)
+        throttle = (COUNT_THROTTLE_ABOVE, int(COUNT_THROTTLE_SECONDS * 1000))
+        self._call(
+            "COUNT",
+            (app_id, channel, delta, head, tail, *throttle),
+            lambda result: on_done(
+                None if result is None else Counted(int(result[0]), result[1] == 1)
+            ),
+        )
 
     def join_member(self, join: MemberJoin, on_done: Callable[[Joined | None], None]) -> None:
         def joined(result: Any) -> None:
             if result is None:
                 on_done(None)
                 return
-            first, flat = result
+            first, flat, serial = result
             members = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-            on_done(Joined(first == 1, members))
+            on_done(Joined(first == 1, members, int(serial)))
 
         args = (join.app_id, join.channel, join.user_id, join.info, join.added, join.removed)
         self._call("JOIN_MEMBER", (*args, join.socket_id), joined)
@@ -327,8 +419,8 @@ class RedisBackplane:
         )
 
     async def _ask(self, script: str, *args: Any) -> Any:
-        future = asyncio.get_running_loop().create_future()
-        self._call(script, args, lambda result: future.done() or future.set_result(result))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._call(script, args, lambda result: _settle(future, result))
         return await future
 
     async def channels(self, app_id: str, prefix: str) -> dict[str, ChannelStats] | None:

@@ -86,6 +86,17 @@ def is_valid_name_characters(name: str) -> bool:
     return _NAME.fullmatch(name) is not None
 
 
+def is_valid_channel_name(name: str, max_length: int = 200, max_user_id_length: int = 128) -> bool:
+    """Tell whether ``name`` may be published to or queried (§6.2, §12.3).
+
+    ``#`` is reserved: the only ``#`` names accepted are ``#server-to-user-{user_id}``, whose
+    user id follows the user id rules instead of the channel name length.
+    """
+    if name.startswith(names.SERVER_TO_USER_PREFIX):
+        return is_valid_user_id(server_to_user_id(name), max_user_id_length)
+    return len(name) <= max_length and _NAME.fullmatch(name) is not None
+
+
 def server_to_user_id(name: str) -> str:
     """Return the user id of a ``#server-to-user-{id}`` channel name."""
     return name[len(names.SERVER_TO_USER_PREFIX) :]

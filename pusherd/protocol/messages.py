@@ -6,8 +6,9 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from client_auth.serialize import stringify
 from pusherd.protocol.errors import ProtocolViolation
 from pusherd.protocol.names import EventName
 
@@ -93,9 +94,54 @@ def serialize_event(
     if data is not None:
         parts += [',"data":', _dumps(data)]
     if user_id is not None:
-        parts += [',"user_id":', _dumps(user_id)]
+        parts += [',"user_id":', user_id_json(user_id)]
     parts.append("}")
     return "".join(parts)
+
+
+def is_user_id_value(value: Any) -> TypeGuard[str | int | float]:
+    """Tell whether a presence ``user_id`` is a string or a number JavaScript can hold (§8.1).
+
+    An integer beyond the double range would be ``Infinity`` to ``JSON.parse``.
+    """
+    if isinstance(value, str | float):
+        return True  # floats come from parse_json, which keeps only finite ones
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def user_id_text(user_id: str | int | float) -> str:
+    """A user id's string form, the one identity compares: ``String(id)`` in JavaScript (§8.1).
+
+    pusher-js keys members by ``user_id`` after ``JSON.parse``, which reads every number as a
+    double: ``1.0`` is ``"1"``, ``1e21`` is ``"1e+21"`` and ``2**64`` is
+    ``"18446744073709552000"``, as the presence ``hash`` keys must be.
+    """
+    if isinstance(user_id, str):
+        return user_id
+    if isinstance(user_id, int) and -(2**53) <= user_id <= 2**53:
+        return str(user_id)
+    return stringify(float(user_id))
+
+
+def user_id_json(user_id: str | int | float) -> str:
+    """A user id as JSON, in the type received and as ``JSON.stringify`` writes it (§8.1)."""
+    return _dumps(user_id) if isinstance(user_id, str) else user_id_text(user_id)
+
+
+def member_added_data(user_id: str | int | float, user_info: Any) -> str:
+    """The ``data`` of ``pusher_internal:member_added`` (§8.3)."""
+    return f'{{"user_id":{user_id_json(user_id)},"user_info":{_dumps(user_info)}}}'
+
+
+def member_removed_data(user_id: str | int | float) -> str:
+    """The ``data`` of ``pusher_internal:member_removed`` (§8.4)."""
+    return f'{{"user_id":{user_id_json(user_id)}}}'
 
 
 def connection_established(socket_id: str, activity_timeout: int) -> str:

@@ -131,9 +131,7 @@ class ChannelRegistry:
             connections = channel.members.get(member.user_id)
             if connections is None:
                 channel.members[member.user_id] = {session: member}
-                data = messages.dumps(
-                    {"user_id": member.raw_user_id, "user_info": member.user_info}
-                )
+                data = messages.member_added_data(member.raw_user_id, member.user_info)
                 outcome.broadcasts.append(
                     Broadcast(
                         name,
@@ -206,7 +204,7 @@ class ChannelRegistry:
             del connections[session]
             if not connections:
                 del channel.members[member.user_id]
-                data = messages.dumps({"user_id": member.raw_user_id})
+                data = messages.member_removed_data(member.raw_user_id)
                 outcome.broadcasts.append(
                     Broadcast(
                         name,
@@ -239,9 +237,16 @@ class ChannelRegistry:
 
     # Cache channels (§9.2)
 
-    def remember(self, channel: str, event: str, data: str, now: float) -> None:
-        """Keep an API-published event as the channel's cached event."""
-        self.cache[channel] = CachedEvent(event, data, now + self.app.cache_ttl)
+    def remember(
+        self, channel: str, event: str, data: str, now: float, ttl: float | None = None
+    ) -> None:
+        """Keep an API-published event as the channel's cached event.
+
+        ``ttl`` is the seconds it has left when it was published elsewhere; by default
+        the app's ``cache_ttl``.
+        """
+        expires_at = now + (self.app.cache_ttl if ttl is None else ttl)
+        self.cache[channel] = CachedEvent(event, data, expires_at)
 
     def cached(self, channel: str, now: float) -> CachedEvent | None:
         entry = self.cache.get(channel)

@@ -8,6 +8,7 @@ relays, closes). Peer input never makes it raise.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -53,10 +54,10 @@ class State(Enum):
 class Member:
     """A presence member: one user as one connection presented it (§8.1)."""
 
-    #: string form, used for identity
+    #: string form, used for identity: ``String(user_id)`` as pusher-js sees it
     user_id: str
     #: as the auth endpoint gave it (string or number), echoed back
-    raw_user_id: Any
+    raw_user_id: str | int | float
     user_info: Any = None
 
 
@@ -113,8 +114,7 @@ class Session:
     """The protocol state of one WebSocket connection."""
 
     __slots__ = (
-        "_bucket",
-        "_bucket_at",
+        "_client_event_times",
         "_effects",
         "_outgoing",
         "activity_timeout",
@@ -154,8 +154,8 @@ class Session:
         self.authorized = False
         #: where the shell sends this connection's frames; the core never uses it
         self.sink: Any = None
-        self._bucket = float(app.limit_client_events_per_second)
-        self._bucket_at = now
+        #: times of the client events accepted in the last second, oldest first
+        self._client_event_times: deque[float] = deque()
         self._outgoing: list[str] = [messages.connection_established(socket_id, activity_timeout)]
         self._effects: list[Effect] = []
 
@@ -170,6 +170,10 @@ class Session:
         """Return and forget the requests queued for the hub."""
         out, self._effects = self._effects, []
         return out
+
+    def has_output(self) -> bool:
+        """Tell whether frames or effects are queued, without taking them."""
+        return bool(self._outgoing or self._effects)
 
     def send(self, message: str) -> None:
         """Queue a frame produced elsewhere (the registry, the hub)."""
@@ -249,6 +253,12 @@ class Session:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
             raise ProtocolViolation
         channel: str = data["channel"]
+        if channel in self.subscriptions:
+            # "Subscribing again to a channel the connection is already in: no state change,
+            # reply with subscription_succeeded again ... and no error" (§7.2): the auth sent
+            # again is not checked, and the registry answers with the current members.
+            self._effects.append(Join(channel, classify(channel), self.subscriptions[channel]))
+            return
         try:
             kind, member = self._check_subscription(channel, data)
         except SubscriptionError as exc:
@@ -329,11 +339,13 @@ class Session:
             value = messages.parse_json(channel_data)
         except ProtocolViolation:
             raise auth_error("Invalid channel_data") from None
-        raw = value.get("user_id") if isinstance(value, dict) else None
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float) or raw == "":
+        if not isinstance(value, dict):
             raise auth_error("Invalid channel_data")
-        assert isinstance(value, dict)
-        return Member(str(raw), raw, value.get("user_info"))
+        # "a JSON object with a string or number user_id" (AUTH.md §3): "" is a string.
+        raw = value.get("user_id")
+        if not messages.is_user_id_value(raw):
+            raise auth_error("Invalid channel_data")
+        return Member(messages.user_id_text(raw), raw, value.get("user_info"))
 
     def handle_unsubscribe(self, data: Any) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
@@ -366,7 +378,9 @@ class Session:
             value = messages.parse_json(user_data)
         except ProtocolViolation:
             value = None
-        user_id = value.get("id") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            value = {}
+        user_id = value.get("id")
         if not isinstance(user_id, str) or not user_id:
             raise _signin_error('The user data must contain a non-empty string "id" field.')
         if not is_valid_user_id(user_id, app.limit_user_id_length):
@@ -376,10 +390,10 @@ class Session:
                 raise _signin_error("Connection is already signed in as another user")
             self._outgoing.append(_signin_success(self.user.user_data))
             return
-        assert isinstance(value, dict)
         watched = value.get("watchlist")
+        # Numbers are compared by their JavaScript string form, as user ids are everywhere.
         watchlist = (
-            [str(w) for w in watched if isinstance(w, str | int) and not isinstance(w, bool)]
+            [messages.user_id_text(w) for w in watched if messages.is_user_id_value(w)]
             if isinstance(watched, list)
             else []
         )
@@ -441,20 +455,25 @@ class Session:
                 rejected,
                 channel,
             )
-        if not self._take_client_event_token(now):
+        if not self._take_client_event_slot(now):
             raise ClientEventRejected("Client event rejected due to rate limit", rejected, channel)
         member = self.subscriptions[channel]
         user_id = member.raw_user_id if member is not None else None
         self._effects.append(ClientEvent(channel, message.event, message.data, user_id))
 
-    def _take_client_event_token(self, now: float) -> bool:
-        """A token bucket of ``limit_client_events_per_second`` tokens refilled each second."""
-        rate = float(self.app.limit_client_events_per_second)
-        self._bucket = min(rate, self._bucket + (now - self._bucket_at) * rate)
-        self._bucket_at = now
-        if self._bucket < 1.0:
+    def _take_client_event_slot(self, now: float) -> bool:
+        """Accept at most ``limit_client_events_per_second`` in any one second.
+
+        A sliding log of accepted times, so no window of one second, wherever it
+        starts, holds more (a token bucket lets twice the rate through in a burst's
+        first second; a fixed window lets twice through across its edge).
+        """
+        times = self._client_event_times
+        while times and times[0] <= now - 1.0:
+            times.popleft()
+        if len(times) >= self.app.limit_client_events_per_second:
             return False
-        self._bucket -= 1.0
+        times.append(now)
         return True
 
 

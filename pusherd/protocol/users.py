@@ -40,7 +40,9 @@ class UserRegistry:
         The session's own initial watchlist frame is queued on it.
         """
         user = session.user
-        assert user is not None
+        if user is None:
+            # Nothing to register: only a signed-in session's SignIn effect comes here.
+            return []
         connections = self.users.setdefault(user.id, {})
         first = not connections
         connections[session] = None

@@ -4,7 +4,9 @@ The hub calls :meth:`WebhookDispatcher.on_webhooks` synchronously; that only han
 events to the pure :class:`~pusherd.webhooks.schedule.Scheduler`. One task releases due
 deliveries and starts a bounded number of concurrent HTTP requests (httpx, pooled
 keep-alive connections); failures are retried with exponential back-off until the retry
-window ends, then moved to the app's dead-letter list.
+window ends, then moved to the app's dead-letter list. With a durable outbox a second
+task renews this process's heartbeat and takes over the deliveries of processes that
+are gone.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class WebhookDispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        #: deliveries the outbox was down for when they were added
+        self._unsaved: set[str] = set()
         self._closing = False
 
     # The hub's side: synchronous and cheap.
@@ -105,14 +110,16 @@ class WebhookDispatcher:
             follow_redirects=False,
             headers={"User-Agent": "pusherd-webhooks", "Accept": "application/json"},
         )
-        resumed = await self.outbox.pending()
-        if resumed:
-            logger.info("resuming %d pending webhook deliveries", len(resumed))
-        now = self.clock()
-        for delivery in resumed:
-            # The back-off belonged to the previous process; try again now.
-            self._push(dataclasses.replace(delivery, next_attempt=min(delivery.next_attempt, now)))
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        try:
+            await self.outbox.heartbeat()
+            await self._claim()
+        except Exception:
+            # Keep serving; the keeper retries, and new deliveries are held in memory.
+            logger.warning("webhook outbox unavailable", exc_info=True)
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run())
+        if self.outbox.durable:
+            self._keeper = loop.create_task(self._keep_alive())
 
     async def close(self, grace: float = 5.0) -> None:
         """Flush: send everything held or waiting once, for up to ``grace`` seconds.
@@ -121,13 +128,14 @@ class WebhookDispatcher:
         is lost, and logged as such.
         """
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._keeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         try:
             for delivery in self.scheduler.poll(self.clock(), everything=True):
-                await self._save(delivery)
+                await self._add(delivery)
                 self._push(delivery)
             while self._queue:
                 self._start(heapq.heappop(self._queue)[2])
@@ -160,21 +168,39 @@ class WebhookDispatcher:
         replayed = []
         for letter in await self.outbox.exhume(app_id, ids):
             delivery = resign(app, letter, self.clock())
-            await self._save(delivery)
+            await self._add(delivery)
             self._push(delivery)
             replayed.append(delivery.id)
         if replayed:
             logger.info("replaying %d dead webhook deliveries of app %s", len(replayed), app_id)
         return replayed
 
-    # The background task
+    # The background tasks
+
+    async def _claim(self) -> None:
+        claimed = await self.outbox.claim()
+        if claimed:
+            logger.info("resuming %d pending webhook deliveries", len(claimed))
+        now = self.clock()
+        for delivery in claimed:
+            # The back-off belonged to a process that is gone; try again now.
+            self._push(dataclasses.replace(delivery, next_attempt=min(delivery.next_attempt, now)))
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self.outbox.heartbeat_interval)
+            try:
+                await self.outbox.heartbeat()
+                await self._claim()
+            except Exception:
+                logger.warning("webhook outbox unavailable", exc_info=True)
 
     async def _run(self) -> None:
         while True:
             self._wake.clear()
             now = self.clock()
             for delivery in self.scheduler.poll(now):
-                await self._save(delivery)
+                await self._add(delivery)
                 self._push(delivery)
             while self._queue and self._queue[0][0] <= now:
                 self._start(heapq.heappop(self._queue)[2])
@@ -182,8 +208,11 @@ class WebhookDispatcher:
             if self._queue:
                 deadlines.append(self._queue[0][0])
             wait = max(0.0, min(deadlines) - self.clock()) if deadlines else None
+            # Not wait_for: on Python 3.11 it swallows a cancel that comes as the event is
+            # set (webhooks pushed as the node stops), and close() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     def _push(self, delivery: Delivery) -> None:
         heapq.heappush(self._queue, (delivery.next_attempt, next(self._order), delivery))
@@ -213,6 +242,8 @@ class WebhookDispatcher:
         backoff = min(self.retry_max, self.retry_initial * 2**delivery.attempts)
         failed = retry(delivery, now, error, backoff)
         if failed.next_attempt - delivery.created > self.retry_window:
+            if not await self._bury(failed):
+                return
             self.results["dead_letter"] += 1
             logger.warning(
                 "webhook to %s failed %d times (%s): moved to the dead letters of app %s",
@@ -221,11 +252,10 @@ class WebhookDispatcher:
                 error,
                 delivery.app_id,
             )
-            await self._outbox_call(self.outbox.bury(failed))
             return
         if self._closing:
             if self.outbox.durable:
-                await self._save(failed)
+                await self._update(failed)
             else:
                 self.results["lost"] += 1
                 logger.warning(
@@ -235,23 +265,54 @@ class WebhookDispatcher:
                     delivery.app_id,
                 )
             return
+        if not await self._update(failed):
+            return
         self.results["retry"] += 1
         logger.info(
             "webhook to %s failed (%s); retry in %.1fs", _where(delivery.url), error, backoff
         )
-        await self._save(failed)
         self._push(failed)
 
-    async def _save(self, delivery: Delivery) -> None:
-        await self._outbox_call(self.outbox.save(delivery))
+    # The outbox: a store that is down must not stop deliveries held in memory.
+
+    async def _add(self, delivery: Delivery) -> None:
+        try:
+            await self.outbox.add(delivery)
+        except Exception:
+            self._unsaved.add(delivery.id)
+            logger.warning("webhook outbox unavailable", exc_info=True)
+
+    async def _update(self, delivery: Delivery) -> bool:
+        """Record a retry; False when another process has taken the delivery over."""
+        if delivery.id in self._unsaved:
+            self._unsaved.discard(delivery.id)
+            await self._add(delivery)  # marks it unsaved again if the outbox is still down
+            return True
+        try:
+            mine = await self.outbox.update(delivery)
+        except Exception:
+            logger.warning("webhook outbox unavailable", exc_info=True)
+            return True
+        if not mine:
+            logger.info("webhook %s was taken over by another node", delivery.id)
+        return mine
+
+    async def _bury(self, delivery: Delivery) -> bool:
+        if delivery.id in self._unsaved:
+            self._unsaved.discard(delivery.id)
+            await self._add(delivery)
+        try:
+            mine = await self.outbox.bury(delivery)
+        except Exception:
+            logger.warning("webhook outbox unavailable", exc_info=True)
+            return True
+        if not mine:
+            logger.info("webhook %s was taken over by another node", delivery.id)
+        return mine
 
     async def _forget(self, delivery: Delivery) -> None:
-        await self._outbox_call(self.outbox.remove(delivery.id))
-
-    @staticmethod
-    async def _outbox_call(call: Any) -> None:
-        # A store that is down must not stop deliveries held in memory.
+        self._unsaved.discard(delivery.id)
         try:
-            await call
+            await self.outbox.remove(delivery.id)
         except Exception:
             logger.warning("webhook outbox unavailable", exc_info=True)

@@ -191,8 +191,9 @@ class Scheduler:
                 self._deferred[(app.id, name, channel, user)] = (now + self.delay, app, event)
                 continue
             cancelled = _CANCELS.get(name)
-            if cancelled is not None and self._deferred.pop(
-                (app.id, cancelled, channel, user), None
+            if (
+                cancelled is not None
+                and self._deferred.pop((app.id, cancelled, channel, user), None) is not None
             ):
                 continue
             if name == WebhookName.CACHE_MISS.value:
@@ -216,15 +217,15 @@ class Scheduler:
             if everything or due <= now:
                 del self._deferred[key]
                 self._route(app, event, now)
-        for key, batch in list(self._batches.items()):
+        for target_key, batch in list(self._batches.items()):
             if everything or batch.opened + BATCH_SECONDS <= now:
-                del self._batches[key]
+                del self._batches[target_key]
                 self._ready.append(
                     build_delivery(batch.app, batch.target, batch.events, batch.opened)
                 )
-        for key, seen in list(self._cache_misses.items()):
+        for channel_key, seen in list(self._cache_misses.items()):
             if now - seen >= CACHE_MISS_WINDOW:
-                del self._cache_misses[key]
+                del self._cache_misses[channel_key]
         ready, self._ready = self._ready, []
         return ready
 

@@ -37,7 +37,7 @@ class NodeListener:
                 self._queue.put(json.loads(line))
 
     def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 60
     ) -> dict[str, Any]:
         """Return the first line (seen before or arriving within ``timeout``) matching ``predicate``."""
         for line in self.lines:
@@ -53,6 +53,26 @@ class NodeListener:
             if predicate(line):
                 return line
         raise AssertionError(f"nothing matched within {timeout}s; saw {self.lines}")
+
+    def wait_count(
+        self, predicate: Callable[[dict[str, Any]], bool], count: int, timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` lines (seen before or arriving within ``timeout``) match."""
+        matched = [line for line in self.lines if predicate(line)]
+        deadline = time.monotonic() + timeout
+        while len(matched) < count and (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.lines.append(line)
+            if predicate(line):
+                matched.append(line)
+        if len(matched) < count:
+            raise AssertionError(
+                f"{len(matched)} of {count} matched in {timeout}s; saw {self.lines}"
+            )
+        return matched
 
     def drain(self, seconds: float) -> list[dict[str, Any]]:
         """Collect lines for ``seconds`` and return all lines seen so far."""

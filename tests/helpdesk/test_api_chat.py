@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+
+import httpx
 
 from tests.helpdesk.conftest import Api, FakeClock
 
@@ -143,3 +146,41 @@ def test_events_since_returns_only_later_events_in_sequence(api: Api) -> None:
     assert len({e["event_id"] for e in events["events"]}) == 3
     # data is exactly what goes to pusherd: the JSON text round-trips.
     assert json.loads(json.dumps(events["events"][0]["data"]))["seq"] == 3
+
+
+def test_concurrent_posts_get_distinct_gapless_sequence_numbers(api: Api) -> None:
+    """Buyer and seller post at once: every message is stored, and the channel's events are
+    numbered 1..N without a gap or a repeat, in the order the messages were stored."""
+    cid = open_trade(api)
+    tokens = {who: api.token(who) for who in ("buyer", "seller")}
+    per_person = 8
+
+    def post_all(who: str) -> list[int]:
+        headers = {"Authorization": f"Bearer {tokens[who]}"}
+        ids = []
+        with httpx.Client(base_url=str(api.client.base_url), timeout=60) as client:
+            for n in range(per_person):
+                answer = client.post(
+                    f"/api/conversations/{cid}/messages",
+                    headers=headers,
+                    json={"body": f"{who} {n}"},
+                )
+                assert answer.status_code == 201, answer.text
+                ids.append(answer.json()["id"])
+        return ids
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        posted = list(pool.map(post_all, ["buyer", "seller"]))
+    events = api.ok("seller", "GET", f"/api/channels/private-conversation.{cid}/events?since=0")
+    seqs = [e["seq"] for e in events["events"]]
+    assert seqs == list(range(1, 2 * per_person + 1))
+    message_ids = [e["data"]["message"]["id"] for e in events["events"]]
+    assert sorted(message_ids) == sorted(posted[0] + posted[1]) == message_ids
+    # Each person's own messages keep the order they were sent in.
+    for who in ("buyer", "seller"):
+        mine = [
+            e["data"]["message"]["body"]
+            for e in events["events"]
+            if e["data"]["message"]["body"].startswith(who)
+        ]
+        assert mine == [f"{who} {n}" for n in range(per_person)]

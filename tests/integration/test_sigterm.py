@@ -66,8 +66,10 @@ async def test_sigterm_sends_4200_and_pusher_js_reconnects_to_the_next_server(
                 "code": 4200,
                 "message": "Server is shutting down; please reconnect",
             }
-        assert await asyncio.wait_for(first.wait(), 5) == 0
-        assert time.monotonic() - signalled < 2.0 + 1.0, "exits within the grace period"
+        assert await asyncio.wait_for(first.wait(), 15) == 0
+        # The grace period (2 s) plus a generous allowance for a loaded machine's start-up
+        # and teardown of the interpreter; without the bound the drain would take 10 s.
+        assert time.monotonic() - signalled < 2.0 + 4.0, "exits within the grace period"
 
         second, _ = await start(port)
         for name, old in ids.items():

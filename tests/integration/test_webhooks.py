@@ -71,6 +71,32 @@ async def test_occupied_and_vacated_reach_the_receiver_valid_for_both_sdks() -> 
         assert [r["events"] for r in results] == [r.events for r in requests]
 
 
+async def test_cache_miss_and_subscription_count_reach_the_receiver_valid_for_both_sdks() -> None:
+    async with Receiver() as receiver:
+        app = hooked(receiver, "cache_miss", "subscription_count", enable_subscription_count=True)
+        async with serve([app], **FAST) as server:
+            first = await subscriber(server, "cache-price")
+            second = await subscriber(server, "cache-price")
+            await receiver.wait(
+                lambda r: "cache_miss" in names(r) and names(r).count("subscription_count") == 2
+            )
+            events = [e for r in receiver.delivered for e in r.events]
+            await first.close()
+            await second.close()
+        assert {"name": "cache_miss", "channel": "cache-price"} in events
+        counts = [e for e in events if e["name"] == "subscription_count"]
+        assert sorted(counts, key=lambda e: e["subscription_count"]) == [
+            {"name": "subscription_count", "channel": "cache-price", "subscription_count": 1},
+            {"name": "subscription_count", "channel": "cache-price", "subscription_count": 2},
+        ]
+        for request in receiver.delivered:
+            assert request.headers["content-type"] == "application/json"
+            assert pypi_validates(app, request) == request.json
+        results = await npm_validates(app, receiver.delivered)
+        assert all(r["valid"] for r in results)
+        assert [r["events"] for r in results] == [r.events for r in receiver.delivered]
+
+
 async def test_the_npm_validator_rejects_a_tampered_body() -> None:
     async with Receiver() as receiver:
         app = hooked(receiver)

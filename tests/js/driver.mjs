@@ -5,6 +5,8 @@
 //   connect      key, options (pusher-js options), sdk? {appId, key, secret, encryptionMasterKeyBase64?}
 //                 - with sdk, channel authorization and user authentication are answered in process by
 //                   the official `pusher` npm SDK (authorizeChannel / authenticateUser), user from `user`
+//                 presenceFromSignin? true: presence tokens carry no channel_data, so pusher-js
+//                   subscribes as the signed-in user (PROTOCOL.md §8.5)
 //                 echo? true: wrap the client in Laravel Echo (options are Echo's)
 //   subscribe    channel, bind?               -> reports every event on the channel; events in
 //                                                `bind` are also reported as "bound", with metadata
@@ -29,7 +31,7 @@ function report(value) {
   process.stdout.write(JSON.stringify(value) + "\n");
 }
 
-function sdkHandlers(sdkOptions, user) {
+function sdkHandlers(sdkOptions, user, presenceFromSignin) {
   const sdk = new PusherSdk({
     appId: sdkOptions.appId,
     key: sdkOptions.key,
@@ -41,7 +43,7 @@ function sdkHandlers(sdkOptions, user) {
     channelAuthorization: {
       customHandler: ({ socketId, channelName }, callback) => {
         try {
-          const presence = channelName.startsWith("presence-") && user ? { user_id: user.id, user_info: user.user_info } : undefined;
+          const presence = channelName.startsWith("presence-") && user && !presenceFromSignin ? { user_id: user.id, user_info: user.user_info } : undefined;
           callback(null, sdk.authorizeChannel(socketId, channelName, presence));
         } catch (error) {
           callback(error, null);
@@ -69,7 +71,7 @@ function bindChannel(name, channel) {
 async function connect(cmd) {
   const name = cmd.client;
   let options = { ...(cmd.options || {}) };
-  if (cmd.sdk) options = { ...options, ...sdkHandlers(cmd.sdk, cmd.user) };
+  if (cmd.sdk) options = { ...options, ...sdkHandlers(cmd.sdk, cmd.user, cmd.presenceFromSignin) };
   let pusher;
   let echo = null;
   if (cmd.echo) {

@@ -50,7 +50,18 @@ users = st.fixed_dictionaries(
 query_values = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="&="), max_size=20
 )
+# The Node SDK looks keys up in an object literal of its reserved names, so the names
+# Object.prototype answers for ("__proto__", "constructor") are refused there as reserved too.
+RESERVED_QUERY_KEYS = {
+    "auth_key",
+    "auth_timestamp",
+    "auth_version",
+    "auth_signature",
+    "body_md5",
+    "__proto__",
+    "constructor",
+}
 query_keys = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12).filter(
-    lambda k: k not in {"auth_key", "auth_timestamp", "auth_version", "auth_signature", "body_md5"}
+    lambda k: k not in RESERVED_QUERY_KEYS
 )
 query_params = st.dictionaries(query_keys, query_values, max_size=4)

@@ -10,6 +10,7 @@ from pusherd.protocol.channels import (
     ChannelKind,
     ChannelType,
     classify,
+    is_valid_channel_name,
     is_valid_name_characters,
     is_valid_user_id,
     server_to_user_id,
@@ -115,3 +116,20 @@ def test_a_user_id_is_1_to_128_name_characters(user_id: str, valid: bool) -> Non
 def test_the_user_id_length_limit_is_configurable() -> None:
     assert is_valid_user_id("abc", max_length=3)
     assert not is_valid_user_id("abcd", max_length=3)
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("abc", True),
+        ("abcd", False),
+        ("#server-to-user-12", True),
+        ("#server-to-user-123", False),
+        ("#server-to-user-", False),
+        ("#other", False),
+        ("a b", False),
+    ],
+)
+def test_a_channel_name_to_publish_to_keeps_the_given_limits(name: str, valid: bool) -> None:
+    # A user channel is limited by its user id, not by the channel name length (§12.3).
+    assert is_valid_channel_name(name, max_length=3, max_user_id_length=2) is valid

@@ -139,6 +139,41 @@ def test_serialize_event_leaves_out_absent_fields_and_adds_user_id_last() -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("user_id", "as_json"),
+    [("7", '"7"'), ("", '""'), (7, "7"), (7.0, "7"), (-0.0, "0"), (1e21, "1e+21"), (1e-7, "1e-7")],
+)
+def test_a_relayed_user_id_keeps_its_type_and_is_written_as_json_stringify_does(
+    user_id: Any, as_json: str
+) -> None:
+    assert messages.serialize_event("client-a", {}, "presence-a", user_id) == (
+        '{"event":"client-a","channel":"presence-a","data":{},"user_id":' + as_json + "}"
+    )
+    assert messages.member_removed_data(user_id) == '{"user_id":' + as_json + "}"
+    assert messages.member_added_data(user_id, None) == (
+        '{"user_id":' + as_json + ',"user_info":null}'
+    )
+
+
+@given(st.integers() | st.floats(allow_nan=False, allow_infinity=False))
+def test_a_numeric_user_id_text_is_the_double_javascript_reads(number: float) -> None:
+    if not messages.is_user_id_value(number):
+        with pytest.raises(OverflowError):
+            float(number)
+        return
+    text = messages.user_id_text(number)
+
+    assert float(text) == float(number)
+    assert messages.user_id_json(number) == text
+    if float(number).is_integer() and abs(number) < 1e21:
+        assert text.lstrip("-").isdigit()
+
+
+@pytest.mark.parametrize("value", [True, False, None, [1], {"a": 1}, 2**1024])
+def test_only_strings_and_numbers_a_double_holds_are_user_ids(value: Any) -> None:
+    assert not messages.is_user_id_value(value)
+
+
 def test_an_api_event_reaches_pusher_js_as_its_parsed_data_or_raw_string() -> None:
     as_json = messages.serialize_event("e", '{"message":"hello"}', "c")
     as_text = messages.serialize_event("e", "plain string", "c")

@@ -8,6 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from client_auth.signatures import token
 from pusherd.protocol.channels import classify
 from pusherd.protocol.registry import ChannelRegistry, Outcome
 from pusherd.protocol.session import Close, Member, Session
@@ -20,6 +21,7 @@ from tests.unit.protocol.support import (
     presence_subscribe,
     private_subscribe,
     sent,
+    subscribe,
     subscription_error,
     succeeded,
     unsubscribe,
@@ -389,6 +391,14 @@ def test_a_cached_event_expires_after_the_ttl() -> None:
     assert registry.cached("cache-a", 1.0) is None  # forgotten, not just hidden
 
 
+def test_an_event_cached_elsewhere_keeps_only_the_time_it_has_left() -> None:
+    registry = ChannelRegistry(make_app(cache_ttl=60.0))
+    registry.remember("cache-a", "e", "d", 100.0, ttl=5.0)
+
+    assert registry.cached("cache-a", 104.9) is not None
+    assert registry.cached("cache-a", 105.0) is None
+
+
 def test_expire_forgets_only_expired_events() -> None:
     registry = ChannelRegistry(make_app(cache_ttl=60.0))
     registry.remember("cache-old", "e", "d", 0.0)
@@ -645,6 +655,100 @@ def test_resubscribing_to_presence_repeats_the_current_member_list_only() -> Non
     assert again["data"]["presence"]["ids"] == ["1", "2"]
     assert_sent(bob)
     assert node.take_webhooks() == []
+
+
+def test_resubscribing_with_a_bad_token_changes_nothing_and_tells_nobody() -> None:
+    node = Node()
+    ann, bob = node.connect(), node.connect()
+    node.receive(ann, presence_subscribe(ann, "presence-room", "1", "Ann"))
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2", "Bob"))
+    node.receive(ann, private_subscribe(ann, "private-a"))
+    sent(ann)
+    sent(bob)
+    node.take_webhooks()
+    forged = {"auth": f"{ann.app.key}:{'0' * 64}", "channel_data": '{"user_id":"3"}'}
+
+    node.receive(ann, subscribe("presence-room", **forged))
+    node.receive(ann, subscribe("private-a", **forged))
+
+    presence = {"ids": ["1", "2"], "hash": {"1": "Ann", "2": "Bob"}, "count": 2}
+    assert_sent(ann, succeeded("presence-room", {"presence": presence}), succeeded("private-a"))
+    assert_sent(bob)
+    assert node.take_webhooks() == []
+    assert ann.subscriptions["presence-room"] == Member("1", "1", "Ann")
+
+
+def signed_presence(session: Session, channel: str, channel_data: str) -> str:
+    auth = token(
+        session.app.key, str(session.app.secret), f"{session.socket_id}:{channel}:{channel_data}"
+    )
+    return subscribe(channel, auth=auth, channel_data=channel_data)
+
+
+def test_a_float_user_id_reaches_every_frame_and_webhook_as_json_stringify_writes_it() -> None:
+    # json.dumps in a Python auth endpoint writes 7.0; pusher-js, given "7.0", keys it "7".
+    node = Node()
+    ann, bob = node.connect(), node.connect()
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2"))
+    sent(bob)
+    node.take_webhooks()
+
+    node.receive(ann, signed_presence(ann, "presence-room", '{"user_id":7.0,"user_info":1.5}'))
+    node.disconnect(ann)
+
+    frames = bob.messages_to_send()
+    assert frames == [
+        '{"event":"pusher_internal:member_added","channel":"presence-room",'
+        '"data":"{\\"user_id\\":7,\\"user_info\\":1.5}"}',
+        '{"event":"pusher_internal:member_removed","channel":"presence-room",'
+        '"data":"{\\"user_id\\":7}"}',
+    ]
+    [joined] = sent(ann)
+    assert joined["data"]["presence"] == {
+        "ids": ["2", "7"],
+        "hash": {"2": None, "7": 1.5},
+        "count": 2,
+    }
+    assert [w.get("user_id") for w in node.take_webhooks()] == ["7", "7"]
+
+
+def test_a_float_and_an_int_of_one_value_are_one_member() -> None:
+    node = Node()
+    tab1, tab2 = node.connect(), node.connect()
+
+    node.receive(tab1, signed_presence(tab1, "presence-room", '{"user_id":7}'))
+    sent(tab1)
+    node.receive(tab2, signed_presence(tab2, "presence-room", '{"user_id":7.0}'))
+
+    [second] = sent(tab2)
+    assert second["data"]["presence"]["ids"] == ["7"]
+    assert_sent(tab1)
+    assert [w["name"] for w in node.take_webhooks()] == ["channel_occupied", "member_added"]
+
+
+def test_an_empty_user_id_is_a_member_like_any_other() -> None:
+    node = Node()
+    ann, bob = node.connect(), node.connect()
+    node.receive(ann, presence_subscribe(ann, "presence-room", "", {"name": "Nobody"}))
+    sent(ann)
+    node.take_webhooks()
+
+    node.receive(bob, presence_subscribe(bob, "presence-room", "2"))
+    node.disconnect(ann)
+
+    presence = {"ids": ["", "2"], "hash": {"": {"name": "Nobody"}, "2": None}, "count": 2}
+    assert sent(bob) == [
+        succeeded("presence-room", {"presence": presence}),
+        {
+            "event": "pusher_internal:member_removed",
+            "channel": "presence-room",
+            "data": {"user_id": ""},
+        },
+    ]
+    assert [(w["name"], w.get("user_id")) for w in node.take_webhooks()] == [
+        ("member_added", "2"),
+        ("member_removed", ""),
+    ]
 
 
 def test_a_closed_connection_leaves_its_channels_and_members_see_it_go() -> None:

@@ -515,9 +515,11 @@ def test_a_token_for_another_socket_is_refused() -> None:
         '{"user_id":null}',
         '{"user_id":true}',
         '{"user_id":[1]}',
-        '{"user_id":""}',
         '{"user_id":{"a":1}}',
         '{"user_id":NaN}',
+        '{"user_id":1e400}',
+        # JSON.parse would make it Infinity: no number a client could compare
+        '{"user_id":' + "9" * 400 + "}",
     ],
 )
 def test_presence_channel_data_without_a_string_or_number_user_id_is_refused(
@@ -552,6 +554,94 @@ def test_presence_limits_are_left_to_the_registry_which_knows_the_members() -> N
         Join("presence-a", PRESENCE, Member("u" * 129, "u" * 129, "x" * 2000))
     ]
     assert_sent(session)
+
+
+def signed_presence(session: Session, channel: str, channel_data: str) -> str:
+    """A presence subscribe signed over ``channel_data`` exactly as given."""
+    auth = token(KEY, SECRET, f"{session.socket_id}:{channel}:{channel_data}")
+    return subscribe(channel, auth=auth, channel_data=channel_data)
+
+
+def test_an_empty_string_user_id_is_a_string_user_id() -> None:
+    # "a JSON object with a string or number user_id" (AUTH.md §3); the Node SDK signs it too.
+    session = open_session()
+
+    session.receive_text(presence_subscribe(session, "presence-a", "", {"n": 1}), 1.0)
+
+    assert session.effects() == [Join("presence-a", PRESENCE, Member("", "", {"n": 1}))]
+    assert_sent(session)
+
+
+@pytest.mark.parametrize(
+    ("user_id", "raw", "text"),
+    [
+        ("1.0", 1.0, "1"),
+        ("-0.0", -0.0, "0"),
+        ("1.5", 1.5, "1.5"),
+        ("1e-7", 1e-7, "1e-7"),
+        ("0.00001", 1e-5, "0.00001"),
+        ("1e16", 1e16, "10000000000000000"),
+        ("1e21", 1e21, "1e+21"),
+        ("18446744073709551616", 2**64, "18446744073709552000"),
+        ("9007199254740993", 2**53 + 1, "9007199254740992"),
+        ("9007199254740992", 2**53, "9007199254740992"),
+        ("-42", -42, "-42"),
+    ],
+)
+def test_a_numeric_user_id_is_known_by_its_javascript_string_form(
+    user_id: str, raw: Any, text: str
+) -> None:
+    # A Python backend's json.dumps writes 1.0; pusher-js keys the member String(1) = "1".
+    session = open_session()
+
+    session.receive_text(signed_presence(session, "presence-a", f'{{"user_id":{user_id}}}'), 1.0)
+
+    [join] = session.effects()
+    assert isinstance(join, Join) and join.member is not None
+    assert (join.member.user_id, join.member.raw_user_id) == (text, raw)
+    assert type(join.member.raw_user_id) is type(raw)
+
+
+@pytest.mark.parametrize("channel", ["private-a", "private-encrypted-a", "presence-a"])
+@pytest.mark.parametrize(
+    "auth", [{}, {"auth": f"{KEY}:{'0' * 64}"}, {"auth": "wrong:key"}, {"auth": 7}]
+)
+def test_subscribing_again_needs_no_valid_token_and_changes_nothing(
+    channel: str, auth: dict[str, Any]
+) -> None:
+    # "Subscribing again to a channel the connection is already in: no state change, reply
+    # with subscription_succeeded again ... and no error" (PROTOCOL.md §7.2).
+    member = Member("7", 7, None) if channel.startswith("presence-") else None
+    session = member_of(open_session(), channel, member)
+
+    session.receive_text(subscribe(channel, **auth, channel_data='{"user_id":"8"}'), 1.0)
+
+    assert session.effects() == [Join(channel, classify(channel), member)]
+    assert_sent(session)
+    assert session.subscriptions == {channel: member}
+
+
+def test_a_bad_token_for_a_channel_not_joined_is_still_refused() -> None:
+    session = member_of(open_session(), "private-a")
+
+    session.receive_text(subscribe("private-b", auth=f"{KEY}:{'0' * 64}"), 1.0)
+
+    [refusal] = sent(session)
+    assert refusal["event"] == "pusher:subscription_error"
+    assert session.effects() == []
+
+
+def test_has_output_tells_whether_frames_or_effects_wait_without_taking_them() -> None:
+    session = Session(make_app(), SOCKET_ID, 0.0)
+    assert session.has_output()
+    session.messages_to_send()
+    assert not session.has_output()
+
+    session.receive_text(subscribe("my-channel"), 1.0)
+
+    assert session.has_output() and session.has_output()
+    assert session.effects() == [Join("my-channel", PUBLIC, None)]
+    assert not session.has_output()
 
 
 def test_unsubscribing_from_a_channel_not_joined_is_ignored() -> None:
@@ -940,19 +1030,59 @@ def test_a_presence_client_event_carries_the_senders_user_id_as_given(raw: Any) 
     assert session.effects() == [ClientEvent("presence-cache-a", "client-a", {}, raw)]
 
 
-def test_the_eleventh_client_event_in_a_second_is_refused_and_the_rate_refills() -> None:
+def test_the_eleventh_client_event_in_a_second_is_refused_until_the_second_is_over() -> None:
     session = member_of(open_session(CLIENT_APP), "private-a")
 
     for _ in range(11):
         session.receive_text(client("client-a", "private-a"), 5.0)
     accepted = len(session.effects())
     refused = sent(session)
-    session.receive_text(client("client-a", "private-a"), 5.125)
+    session.receive_text(client("client-a", "private-a"), 5.999)
+    still_refused = len(session.effects())
+    sent(session)
+    session.receive_text(client("client-a", "private-a"), 6.0)
     later = len(session.effects())
 
     assert accepted == 10
     assert refused == [error(4301, "Client event rejected due to rate limit", "private-a")]
+    assert still_refused == 0
     assert later == 1
+
+
+def test_a_steady_stream_gets_exactly_the_rate_through_in_its_first_second() -> None:
+    session = member_of(open_session(CLIENT_APP), "private-a")
+
+    for i in range(40):  # 40 a second, for one second
+        session.receive_text(client("client-a", "private-a"), 5.0 + i / 40)
+
+    assert len(session.effects()) == 10
+    assert len(sent(session)) == 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=12),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=0.6), min_size=1, max_size=60),
+)
+def test_no_one_second_window_ever_holds_more_than_the_rate(rate: int, gaps: list[float]) -> None:
+    session = member_of(
+        open_session(make_app(enable_client_events=True, limit_client_events_per_second=rate)),
+        "private-a",
+    )
+    now = 10.0
+    accepted: list[float] = []
+    for gap in gaps:
+        now += gap
+        recent = [t for t in accepted if t > now - 1.0]
+        session.receive_text(client("client-a", "private-a"), now)
+        taken = len(session.effects())
+        sent(session)
+        # Refused exactly when the last second already holds ``rate`` accepted events.
+        assert taken == (1 if len(recent) < rate else 0)
+        if taken:
+            accepted.append(now)
+    for start in accepted:
+        assert sum(1 for t in accepted if start <= t < start + 1.0) <= rate
 
 
 def test_every_refused_client_event_gets_its_own_error() -> None:
@@ -1121,7 +1251,8 @@ def check_consistent(session: Session, before: dict[str, Any], was_open: bool) -
             assert effect.kind.type is not ChannelType.SERVER_TO_USER
             assert (effect.member is not None) is effect.kind.is_presence
             if effect.member is not None:
-                assert effect.member.user_id == str(effect.member.raw_user_id) != ""
+                raw, text = effect.member.raw_user_id, effect.member.user_id
+                assert text == raw if isinstance(raw, str) else float(text) == float(raw)
                 member = [effect.member.raw_user_id, effect.member.user_info]
                 json.dumps(member, allow_nan=False).encode()
         elif isinstance(effect, Leave):

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from client_auth.signatures import token
 from pusherd.protocol.session import Session
 from pusherd.protocol.users import UserRegistry, watchlist_events
-from tests.unit.protocol.support import Node, assert_sent, make_app, open_session, sent, signin
+from tests.unit.protocol.support import (
+    KEY,
+    SECRET,
+    Node,
+    assert_sent,
+    frame,
+    make_app,
+    open_session,
+    sent,
+    signin,
+)
 
 WATCHING = make_app(enable_user_authentication=True, enable_watchlist=True)
 
@@ -129,6 +140,28 @@ def test_with_watchlists_off_nothing_is_sent_but_users_are_tracked() -> None:
     assert [f["event"] for f in sent(watcher)] == ["pusher:signin_success"]
     assert notified == []
     assert node.users.is_online("1") and not node.users.is_online("7")
+
+
+def test_numeric_watchlist_ids_are_compared_by_their_javascript_string_form() -> None:
+    # user_data as a Python backend's json.dumps writes it: 7.0 is the user "7" (String(7)).
+    node = Node(WATCHING)
+    seven = sign_in(node, {"id": "7"})
+    session = node.connect()
+    user_data = '{"id":"1","watchlist":[7.0,8,true,null,[9],' + "9" * 400 + ',"10"]}'
+    auth = token(KEY, SECRET, f"{session.socket_id}::user::{user_data}")
+
+    node.receive(session, frame("pusher:signin", {"auth": auth, "user_data": user_data}))
+    node.disconnect(seven)
+
+    assert session.user is not None and session.user.watchlist == ("7", "8", "10")
+    assert sent(session)[1:] == [watchlist(["7"], ["8", "10"]), watchlist([], ["7"])]
+
+
+def test_registering_a_session_that_is_not_signed_in_does_nothing() -> None:
+    users = UserRegistry(WATCHING)
+
+    assert users.sign_in(open_session(WATCHING)) == []
+    assert users.users == {} and users.watchers == {}
 
 
 def test_signing_out_an_anonymous_or_unknown_session_does_nothing() -> None:

@@ -11,6 +11,7 @@ import pytest
 from pusherd.protocol.app import App, Secret, Webhook
 from pusherd.webhooks import WebhookDispatcher
 from pusherd.webhooks.outbox import MemoryOutbox
+from pusherd.webhooks.schedule import Delivery
 
 pytestmark = pytest.mark.anyio
 
@@ -81,3 +82,51 @@ async def test_a_delivery_past_its_window_is_buried_and_replayed_with_a_new_sign
     replayed = [r for r in seen if json.loads(r.content)["time_ms"] == int(now[0] * 1000)]
     assert replayed, "the replay carries the current time"
     assert replayed[0].headers["x-pusher-signature"] != seen[0].headers["x-pusher-signature"]
+
+
+class StrictOutbox(MemoryOutbox):
+    """Answers like a shared outbox (an update needs the entry) and can be down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def add(self, delivery: Delivery) -> None:
+        if self.down:
+            raise ConnectionError("outbox down")
+        await super().add(delivery)
+
+    async def update(self, delivery: Delivery) -> bool:
+        if self.down:
+            raise ConnectionError("outbox down")
+        if delivery.id not in self._pending:
+            return False
+        return await super().update(delivery)
+
+
+async def test_a_delivery_added_while_the_outbox_was_down_is_kept_and_stored_later() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503 if len(seen) <= 2 else 200)
+
+    outbox = StrictOutbox()
+    dispatcher = WebhookDispatcher(
+        Apps(), outbox, retry_initial=0.01, transport=httpx.MockTransport(answer)
+    )
+    await dispatcher.start()
+    dispatcher.on_webhooks(APP, [{"name": "channel_occupied", "channel": "room"}])
+    for _ in range(500):
+        if len(seen) >= 1:
+            break
+        await asyncio.sleep(0.01)
+    outbox.down = False  # back before the retry: the delivery is stored then, not dropped
+    for _ in range(500):
+        if dispatcher.results["success"]:
+            break
+        await asyncio.sleep(0.01)
+    await dispatcher.close(grace=1.0)
+    assert (dispatcher.results["retry"], dispatcher.results["success"]) == (2, 1)
+    assert len({r.content for r in seen}) == 1
+    assert outbox._pending == {}

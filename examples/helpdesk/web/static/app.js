@@ -459,7 +459,38 @@ async function ticketDetail(pane, id) {
   pane.replaceChildren(h("p", { className: "muted" }, h("a", { href: state.user.role === "agent" ? "#/queue" : "#/tickets" }, "← Back"),
     " · Viewing now: ", viewers), body);
   let agents = [];
-  if (state.user.role === "agent") agents = await api("GET", "/api/users?role=agent");
+  if (state.user.role === "agent") agents = [state.user, ...(await api("GET", "/api/users?role=agent"))];
+
+  // The forms are made once, not on every redraw, so a live update never wipes a draft
+  // or a choice being made.
+  const comment = h("textarea", { id: "comment-body", rows: 2, placeholder: "Add a comment" });
+  const commentForm = h("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      if (!comment.value.trim()) return;
+      await api("POST", `/api/tickets/${id}/comments`, { body: comment.value });
+      comment.value = "";
+      await load();
+    },
+  }, comment, h("p", {}, h("button", { type: "submit", id: "add-comment" }, "Comment")));
+  const pick = h("select", { id: "assign-agent" }, agents.map((a) => h("option", { value: a.id, selected: a.id === state.user.id }, a.name)));
+  const assignBar = state.user.role !== "agent" ? null : h("div", { className: "actions" }, pick,
+    h("button", { type: "button", id: "assign", onclick: () => api("POST", `/api/tickets/${id}/assign`, { agent_id: Number(pick.value) }).then(load).catch((e) => toast(e.message)) }, "Assign"),
+    h("button", { type: "button", className: "secondary", onclick: () => api("POST", `/api/tickets/${id}/assign`, { auto: true }).then(load).catch((e) => toast(e.message)) }, "Auto-assign"));
+  let ratingForm = null;
+  const makeRatingForm = (t) => {
+    const rating = h("select", { id: "rating" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n, selected: n === t.rating }, "★".repeat(n))));
+    const note = h("input", { id: "rating-comment", placeholder: "Anything to add?", value: t.rating_comment || "" });
+    return h("form", {
+      className: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        await api("POST", `/api/tickets/${id}/rating`, { rating: Number(rating.value), comment: note.value });
+        toast("Thanks for your rating");
+        await load();
+      },
+    }, h("h3", {}, "How did we do?"), rating, note, h("p", {}, h("button", { type: "submit", id: "rate" }, "Rate")));
+  };
 
   async function load() {
     const t = await api("GET", `/api/tickets/${id}`);
@@ -470,7 +501,7 @@ async function ticketDetail(pane, id) {
         onclick: () => api("POST", `/api/tickets/${id}/status`, { status: s }).then(load).catch((e) => toast(e.message)),
       }, s === "open" && ["resolved", "closed"].includes(t.status) ? "reopen" : label(s))));
     const parts = [
-      h("h2", { style: "margin:.2rem 0" }, `#${t.id} ${t.subject}`),
+      h("h2", { style: "margin:.2rem 0", "data-testid": "ticket-title" }, `#${t.id} ${t.subject}`),
       h("p", {}, h("span", { className: `status ${t.status}`, "data-testid": "ticket-status" }, label(t.status)),
         ` ${t.category} · ${t.priority} · by ${t.requester?.name} · `,
         h("span", { "data-testid": "assignee" }, t.assignee ? `assigned to ${t.assignee.name}` : "unassigned")),
@@ -478,39 +509,22 @@ async function ticketDetail(pane, id) {
       h("p", {}, t.description),
       actions,
     ];
-    if (state.user.role === "agent") {
-      const pick = h("select", { id: "assign-agent" }, agents.map((a) => h("option", { value: a.id, selected: a.id === state.user.id }, a.name)));
-      parts.push(h("div", { className: "actions" }, pick,
-        h("button", { type: "button", id: "assign", onclick: () => api("POST", `/api/tickets/${id}/assign`, { agent_id: Number(pick.value) }).then(load) }, "Assign"),
-        h("button", { type: "button", className: "secondary", onclick: () => api("POST", `/api/tickets/${id}/assign`, { auto: true }).then(load).catch((e) => toast(e.message)) }, "Auto-assign")));
-    }
+    if (assignBar) parts.push(assignBar);
     parts.push(h("h3", {}, "Thread"), h("div", { "data-testid": "comments" }, t.comments.map((c) =>
       h("div", { className: `comment ${c.author_role}` }, h("div", { className: "muted" }, `${c.author_name} · ${when(c.created_at)}`), c.body))));
-    const comment = h("textarea", { id: "comment-body", rows: 2, placeholder: "Add a comment" });
-    parts.push(h("form", {
-      onsubmit: async (event) => {
-        event.preventDefault();
-        if (!comment.value.trim()) return;
-        await api("POST", `/api/tickets/${id}/comments`, { body: comment.value });
-        comment.value = "";
-        await load();
-      },
-    }, comment, h("p", {}, h("button", { type: "submit", id: "add-comment" }, "Comment"))));
+    parts.push(commentForm);
     if (t.requester_id === state.user.id && ["resolved", "closed"].includes(t.status)) {
-      const rating = h("select", { id: "rating" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n, selected: n === t.rating }, "★".repeat(n))));
-      const note = h("input", { id: "rating-comment", placeholder: "Anything to add?", value: t.rating_comment || "" });
-      parts.push(h("form", {
-        className: "card",
-        onsubmit: async (event) => {
-          event.preventDefault();
-          await api("POST", `/api/tickets/${id}/rating`, { rating: Number(rating.value), comment: note.value });
-          toast("Thanks for your rating");
-          await load();
-        },
-      }, h("h3", {}, "How did we do?"), rating, note, h("p", {}, h("button", { type: "submit", id: "rate" }, "Rate"))));
+      parts.push(ratingForm || (ratingForm = makeRatingForm(t)));
     }
     if (t.rating) parts.push(h("p", { "data-testid": "rating-shown" }, `Rated ${"★".repeat(t.rating)}${t.rating_comment ? ` — ${t.rating_comment}` : ""}`));
+    // A live update redraws the ticket; the draft being typed keeps its text, focus and caret.
+    const focused = document.activeElement;
+    const caret = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
     body.replaceChildren(...parts);
+    if (focused && focused !== document.activeElement && body.contains(focused)) {
+      focused.focus();
+      if (caret && caret[0] !== null) focused.setSelectionRange(...caret);
+    }
   }
   state.refreshers.add(load);
   await load();

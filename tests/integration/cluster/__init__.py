@@ -1,0 +1,1 @@
+"""Several pusherd processes on one Redis, driven by pusher-js and the official SDKs."""
