@@ -37,6 +37,9 @@ def _where(url: str) -> str:
     return url.partition("?")[0]
 
 
+#: seconds close() waits for a cancelled task to finish
+_CANCEL_WAIT = 2.0
+
 #: outcomes counted in :attr:`WebhookDispatcher.results` (and the metrics)
 RESULTS = ("success", "retry", "dead_letter", "lost")
 
@@ -128,11 +131,12 @@ class WebhookDispatcher:
         is lost, and logged as such.
         """
         self._closing = True
-        for task in (self._task, self._keeper):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        background = {task for task in (self._task, self._keeper) if task is not None}
+        for task in background:
+            task.cancel()
+        if background:
+            # Bounded: a Redis call that does not give way must not hold up a shutdown.
+            await asyncio.wait(background, timeout=_CANCEL_WAIT)
         try:
             for delivery in self.scheduler.poll(self.clock(), everything=True):
                 await self._add(delivery)
@@ -145,7 +149,7 @@ class WebhookDispatcher:
             for task in list(self._inflight):
                 task.cancel()
             if self._inflight:
-                await asyncio.wait(set(self._inflight))
+                await asyncio.wait(set(self._inflight), timeout=_CANCEL_WAIT)
             if self._client is not None:
                 await self._client.aclose()
             await self.outbox.close()
