@@ -15,6 +15,7 @@ from client_auth.channels import is_valid_socket_id
 from pusherd.protocol import channels
 from pusherd.protocol.app import App
 from pusherd.protocol.channels import classify
+from pusherd.protocol.messages import too_deep
 from pusherd.protocol.names import INTERNAL_PREFIX, PUSHER_PREFIX
 from server_api.errors import ApiError, shorten
 from server_api.hub import Publication
@@ -129,6 +130,8 @@ def parse_info(value: object, allowed: Collection[str]) -> tuple[str, ...]:
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """Return the body parsed as a JSON object; anything else raises a 400 (HTTP_API.md §1)."""
+    if too_deep(body):
+        raise ApiError(400, "Request body is not valid JSON: nested too deeply")
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):

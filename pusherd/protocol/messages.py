@@ -33,8 +33,43 @@ _loads = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_f
 _SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
 
 
+#: deeper JSON is refused before it is parsed: no Pusher message nests anywhere near this
+MAX_JSON_DEPTH = 64
+#: a string (skipped whole, escapes included) or one bracket
+_OPENERS = ("[", "{")
+_CLOSERS = ("]", "}")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
+
+
+def too_deep(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays and objects more than ``limit`` levels deep.
+
+    Checked before parsing because the parser's recursion is bounded by Python's stack,
+    not by anything the peer respects: hitting that bound raises RecursionError at a
+    depth of ~1,000, deep in the C parser, with the interpreter's stack nearly exhausted
+    (any finalizer the garbage collector runs there fails too). Cheap when it matters:
+    texts with few brackets are not scanned.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()
+        if char in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in _CLOSERS:
+            depth -= 1
+    return False
+
+
 def _decode(text: str) -> Any:
     """Decode JSON whose every string can be sent back as UTF-8, or raise ProtocolViolation."""
+    if too_deep(text):
+        raise ProtocolViolation
     try:
         value = _loads(text)
     except (ValueError, RecursionError) as exc:

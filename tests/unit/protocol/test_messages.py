@@ -192,3 +192,38 @@ def test_non_ascii_text_is_sent_as_utf8_not_escaped() -> None:
 )
 def test_json_size_is_utf8_bytes_of_a_string_or_of_compact_json(data: Any, size: int) -> None:
     assert messages.json_size(data) == size
+
+
+# Nesting depth: refused before the parser recurses (its bound is Python's stack).
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@given(st.integers(min_value=0, max_value=200), st.sampled_from(["[]", "{}"]))
+def test_too_deep_is_exactly_more_than_the_limit(depth: int, brackets: str) -> None:
+    text = '{"a":' * depth + "1" + "}" * depth if brackets == "{}" else _nested(depth)
+    assert messages.too_deep(text) is (depth > messages.MAX_JSON_DEPTH)
+    assert messages.too_deep(text.encode()) is (depth > messages.MAX_JSON_DEPTH)
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    text = json.dumps({"data": "[" * 500 + '\\"{' * 100, "list": [[["x"]]]})
+    assert not messages.too_deep(text)
+    assert parse_message('{"event":"client-a","channel":"private-c","data":' + text + "}")
+
+
+def test_many_shallow_objects_are_not_too_deep() -> None:
+    text = json.dumps([{"a": [1]} for _ in range(500)])
+    assert not messages.too_deep(text)
+
+
+@pytest.mark.parametrize("depth", [messages.MAX_JSON_DEPTH + 1, 5_000, 100_000])
+def test_deeply_nested_messages_are_protocol_violations(depth: int) -> None:
+    with pytest.raises(ProtocolViolation):
+        parse_message(_nested(depth))
+    with pytest.raises(ProtocolViolation):
+        parse_message('{"event":"client-a","channel":"private-c","data":' + _nested(depth) + "}")
+    with pytest.raises(ProtocolViolation):
+        parse_json('{"a":' * depth + "1" + "}" * depth)

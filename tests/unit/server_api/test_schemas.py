@@ -99,7 +99,19 @@ def test_info_refuses_unknown_attributes_and_non_strings(value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"[]", b"1", b"null", b'"x"', b"{", b"\xff", b"[" * 100_000, b'{"a":Infinity}']
+    "body",
+    [
+        b"",
+        b"[]",
+        b"1",
+        b"null",
+        b'"x"',
+        b"{",
+        b"\xff",
+        b"[" * 100_000,
+        b'{"a":Infinity}',
+        b'{"a":' * 100 + b"1" + b"}" * 100,
+    ],
 )
 def test_only_json_objects_are_bodies(body: bytes) -> None:
     with pytest.raises(ApiError) as caught:
