@@ -59,8 +59,12 @@ def conversation_dict(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-async def _visible(session: AsyncSession, actor: User, conversation_id: int) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
+async def _visible(
+    session: AsyncSession, actor: User, conversation_id: int, *, lock: bool = False
+) -> Conversation:
+    # lock: hold the conversation's row until commit (FOR UPDATE; SQLite serializes writers
+    # anyway), so concurrent posts get message ids and event sequence numbers in one order.
+    conversation = await session.get(Conversation, conversation_id, with_for_update=lock or None)
     if conversation is None or not await can_access(
         session, actor.id, actor.role, conversation_channel(conversation_id)
     ):
@@ -261,7 +265,7 @@ async def post_message(
         NotFound: the conversation is not visible to the actor.
         Invalid: an empty or over-long body.
     """
-    conversation = await _visible(session, actor, conversation_id)
+    conversation = await _visible(session, actor, conversation_id, lock=True)
     body = (body or "").strip()
     if not body or len(body) > MAX_BODY:
         raise Invalid(f"a message has 1 to {MAX_BODY} characters")
