@@ -117,8 +117,12 @@ async def _announce(
         await outbox.record(session, user_channel(ticket.requester_id), name, payload, now)
 
 
-async def _visible(session: AsyncSession, actor: User, ticket_id: int) -> Ticket:
-    ticket = await session.get(Ticket, ticket_id)
+async def _visible(
+    session: AsyncSession, actor: User, ticket_id: int, *, lock: bool = False
+) -> Ticket:
+    # lock: a change holds the ticket's row until commit, so concurrent changes apply, and
+    # get their event sequence numbers, in one order.
+    ticket = await session.get(Ticket, ticket_id, with_for_update=lock or None)
     if ticket is None or (actor.role != "agent" and ticket.requester_id != actor.id):
         raise NotFound("no such ticket")
     return ticket
@@ -195,7 +199,7 @@ async def assign(
     """
     if actor is not None and actor.role != "agent":
         raise Forbidden("only agents assign tickets")
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
         raise NotFound("no such ticket")
     agent = await session.get(User, agent_id)
@@ -234,7 +238,7 @@ async def add_comment(
 
     A requester's reply to a ticket waiting on them moves it back to in progress.
     """
-    ticket = await _visible(session, actor, ticket_id)
+    ticket = await _visible(session, actor, ticket_id, lock=True)
     body = (body or "").strip()
     if not body:
         raise Invalid("a comment needs a body")
@@ -262,7 +266,7 @@ async def change_status(
     Raises:
         Invalid: an unknown status or a move the workflow forbids.
     """
-    ticket = await _visible(session, actor, ticket_id)
+    ticket = await _visible(session, actor, ticket_id, lock=True)
     try:
         target = Status(status)
     except ValueError:
@@ -303,7 +307,7 @@ async def rate(
         Forbidden: someone other than the requester rating.
         Invalid: a rating outside 1-5, or a ticket not yet resolved.
     """
-    ticket = await _visible(session, actor, ticket_id)
+    ticket = await _visible(session, actor, ticket_id, lock=True)
     if ticket.requester_id != actor.id:
         raise Forbidden("only the requester rates a ticket")
     if ticket.status not in (Status.RESOLVED.value, Status.CLOSED.value):
