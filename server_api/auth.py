@@ -17,7 +17,7 @@ from client_auth.api import body_md5, string_to_sign
 from client_auth.signatures import verify
 from pusherd.protocol.app import App
 from server_api.errors import ApiError, shorten
-from server_api.ratelimit import TokenBucket
+from server_api.ratelimit import SlidingWindow
 
 #: HTTP_API.md §2.3: ``abs(now - auth_timestamp) <= 600 s``
 TIMESTAMP_WINDOW = 600
@@ -116,10 +116,10 @@ def check_enabled(app: App) -> None:
 
 
 class RateLimiter:
-    """Holds one token bucket per app, sized by ``app.limit_api_requests_per_second``."""
+    """Holds one sliding window per app, sized by ``app.limit_api_requests_per_second``."""
 
     def __init__(self) -> None:
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, SlidingWindow] = {}
 
     def check(self, app: App, now: float) -> None:
         """Count one request for ``app``.
@@ -133,7 +133,7 @@ class RateLimiter:
             return
         bucket = self._buckets.get(app.id)
         if bucket is None or bucket.rate != rate:
-            bucket = self._buckets[app.id] = TokenBucket(rate, now)
+            bucket = self._buckets[app.id] = SlidingWindow(rate)
         wait = bucket.take(now)
         if wait > 0:
             retry_after = max(1, math.ceil(wait))

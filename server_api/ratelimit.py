@@ -1,39 +1,43 @@
-"""A pure token bucket for the per-app HTTP API request rate (LIMITS.md §1)."""
+"""A pure sliding-window limit for the per-app HTTP API request rate (LIMITS.md §1)."""
 
 from __future__ import annotations
 
+import math
+from collections import deque
 
-class TokenBucket:
-    """Allows ``rate`` requests per second on average, in bursts of up to ``burst``.
 
-    The caller passes the time; a clock that steps back refills nothing.
+class SlidingWindow:
+    """Allows at most ``rate`` requests in any one second, wherever that second starts.
+
+    A log of the accepted requests' times, so a burst cannot get twice the rate through
+    across the edge of a fixed window (or from a full token bucket). Below one request a
+    second, one request per ``1 / rate`` seconds. The caller passes the time; a clock that
+    steps back frees nothing.
 
     Args:
-        rate: tokens added per second (> 0).
-        burst: the bucket size; one second's worth (at least one request) by default.
-        now: the time the bucket starts full.
+        rate: requests per second (> 0).
     """
 
-    __slots__ = ("_stamp", "_tokens", "burst", "rate")
+    __slots__ = ("_times", "capacity", "rate", "window")
 
-    def __init__(self, rate: float, now: float, burst: float | None = None) -> None:
-        if not rate > 0:
+    def __init__(self, rate: float) -> None:
+        if not rate > 0 or not math.isfinite(rate):
             raise ValueError(f"rate must be positive, not {rate}")
         self.rate = rate
-        self.burst = max(1.0, rate) if burst is None else burst
-        self._tokens = self.burst
-        self._stamp = now
+        self.capacity = max(1, math.floor(rate))
+        self.window = self.capacity / rate
+        self._times: deque[float] = deque()
 
     def take(self, now: float) -> float:
-        """Spend one token if there is one.
+        """Count one request if the window has room.
 
         Returns:
-            0.0 when the request is allowed, else the seconds until a token is available.
+            0.0 when the request is allowed, else the seconds until one would be.
         """
-        if now > self._stamp:
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        times = self._times
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) < self.capacity:
+            times.append(max(now, times[-1]) if times else now)
             return 0.0
-        return (1.0 - self._tokens) / self.rate
+        return min(self.window, times[0] + self.window - now)

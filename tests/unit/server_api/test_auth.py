@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from client_auth.api import EMPTY_BODY_MD5, body_md5, string_to_sign
 from client_auth.signatures import sign
@@ -12,7 +14,7 @@ from server_api import Api
 from server_api.auth import RateLimiter, check_signature, parse_query
 from server_api.errors import ApiError
 from server_api.hub import ChannelStats
-from server_api.ratelimit import TokenBucket
+from server_api.ratelimit import SlidingWindow
 
 from .fakes import APP, NOW, AppBook, FakeHub, make_api, payload, php_signed, signed
 
@@ -171,19 +173,42 @@ async def test_node_raw_values_with_spaces_and_plus_verify() -> None:
     assert (await api.handle(php_signed("GET", "/apps/3/channels", params=params))).status == 200
 
 
-def test_a_bucket_allows_its_rate_then_says_how_long_to_wait() -> None:
-    bucket = TokenBucket(2, now=0)
-    assert [bucket.take(0), bucket.take(0)] == [0.0, 0.0]
-    assert bucket.take(0) == pytest.approx(0.5)
-    assert bucket.take(0.25) == pytest.approx(0.25)
-    assert bucket.take(0.5) == 0.0
+def test_a_window_allows_its_rate_then_says_how_long_to_wait() -> None:
+    window = SlidingWindow(2)
+    assert [window.take(0), window.take(0.5)] == [0.0, 0.0]
+    assert window.take(0.5) == pytest.approx(0.5)
+    assert window.take(0.75) == pytest.approx(0.25)
+    assert window.take(1.0) == 0.0
+    assert window.take(1.25) == pytest.approx(0.25)
 
 
-def test_a_bucket_never_holds_more_than_its_burst_and_ignores_a_clock_going_back() -> None:
-    bucket = TokenBucket(1, now=100)
-    assert bucket.take(1000) == 0.0
-    assert bucket.take(1000) == pytest.approx(1.0)
-    assert bucket.take(50) == pytest.approx(1.0)
+def test_a_window_ignores_a_clock_going_back() -> None:
+    window = SlidingWindow(1)
+    assert window.take(1000) == 0.0
+    assert window.take(50) == pytest.approx(1.0)
+    assert window.take(1001) == 0.0
+
+
+@given(
+    st.floats(min_value=0.5, max_value=50),
+    st.lists(st.floats(min_value=0, max_value=0.2), min_size=1, max_size=300),
+)
+def test_no_second_ever_holds_more_than_the_rate(rate: float, gaps: list[float]) -> None:
+    window = SlidingWindow(rate)
+    now, accepted = 0.0, []
+    for gap in gaps:
+        now += gap
+        if window.take(now) == 0.0:
+            accepted.append(now)
+    for i, start in enumerate(accepted):
+        inside = [t for t in accepted[i:] if t - start < window.window]
+        assert len(inside) <= window.capacity <= max(1, rate)
+
+
+def test_a_steady_stream_gets_exactly_the_rate_through() -> None:
+    window = SlidingWindow(10)
+    allowed = [t for t in (i / 40 for i in range(40)) if window.take(t) == 0.0]
+    assert len(allowed) == 10
 
 
 def test_a_slow_rate_allows_one_request_and_waits_whole_seconds() -> None:
@@ -197,7 +222,7 @@ def test_a_slow_rate_allows_one_request_and_waits_whole_seconds() -> None:
     limiter.check(app, 4)
 
 
-def test_no_rate_means_unlimited_and_a_changed_rate_starts_a_new_bucket() -> None:
+def test_no_rate_means_unlimited_and_a_changed_rate_starts_a_new_window() -> None:
     limiter = RateLimiter()
     for _ in range(1000):
         limiter.check(APP, 0)
@@ -218,11 +243,13 @@ async def test_an_app_over_its_rate_gets_429_with_retry_after() -> None:
     statuses = [(await api.handle(signed("POST", "/apps/3/events", event))).status for _ in "abc"]
     assert statuses == [200, 200, 429]
     now[0] += 0.5
+    assert (await api.handle(signed("POST", "/apps/3/events", event))).status == 429
+    now[0] += 0.5
     assert (await api.handle(signed("POST", "/apps/3/events", event))).status == 200
     assert len(hub.publications) == 3
 
 
 @pytest.mark.parametrize("rate", [0, -1.0])
-def test_a_bucket_needs_a_positive_rate(rate: float) -> None:
+def test_a_window_needs_a_positive_rate(rate: float) -> None:
     with pytest.raises(ValueError, match="rate must be positive"):
-        TokenBucket(rate, now=0)
+        SlidingWindow(rate)
