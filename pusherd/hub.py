@@ -30,7 +30,7 @@ from pusherd.protocol.session import (
     Session,
     SignIn,
 )
-from pusherd.protocol.users import UserRegistry
+from pusherd.protocol.users import ONLINE, UserRegistry, watched_change, watchlist_events
 from server_api.hub import AppStore, ChannelStats, Publication
 
 logger = logging.getLogger("pusherd.hub")
@@ -123,8 +123,11 @@ class Hub:
                 self.leave_shared(state, session, channel)
         else:
             self.deliver(state, state.registry.leave_all(session, self.clock()))
-        for watcher in state.users.sign_out(session):
-            self.flush(watcher)
+        if self.backplane.shared and app_watches(state):
+            self.sign_out_shared(state, session)
+        else:
+            for watcher in state.users.sign_out(session):
+                self.flush(watcher)
 
     def receive_text(self, session: Session, text: str) -> None:
         session.receive_text(text, self.clock())
@@ -152,6 +155,8 @@ class Hub:
                 self.deliver(state, state.registry.leave(session, effect.channel, self.clock()))
             elif isinstance(effect, ClientEvent):
                 self.relay_client_event(state, session, effect)
+            elif isinstance(effect, SignIn) and self.backplane.shared and app_watches(state):
+                self.sign_in_shared(state, session)
             elif isinstance(effect, SignIn):
                 notified = state.users.sign_in(session)
                 self.flush(session)
@@ -512,6 +517,125 @@ class Hub:
         for message in held:
             sink.write(text_frame(message))
 
+    # Watchlists over the cluster: every signed-in user is a member of the app's internal
+    # presence set ONLINE, so the cluster decides first and last connections (leases
+    # included) and broadcasts them as watchlist frames, which each node sends to its
+    # local watchers of that user.
+
+    def sign_in_shared(self, state: AppState, session: Session) -> None:
+        user = session.user
+        if user is None:
+            return
+        first_here = state.users.register(session)
+        self.flush(session)
+        join = MemberJoin(
+            state.app.id,
+            ONLINE,
+            user.id,
+            "1",
+            watchlist_events([user.id], []),
+            watchlist_events([], [user.id]),
+            session.socket_id,
+        )
+        state.joining.setdefault(ONLINE, {})[session] = []
+        self.backplane.join_member(
+            join, lambda joined: self.on_online_joined(state, session, joined, first_here)
+        )
+
+    def on_online_joined(
+        self, state: AppState, session: Session, joined: Joined | None, first_here: bool
+    ) -> None:
+        waiting = state.joining.get(ONLINE, {})
+        seen = waiting.pop(session, [])
+        if not waiting:
+            state.joining.pop(ONLINE, None)
+        user = session.user
+        if user is None or state.sessions.get(session.socket_id) is not session:
+            return
+        shown = state.shown.setdefault(ONLINE, {})
+        users = state.users
+        if joined is None:
+            # Alone: what the node knew of the cluster, and its own users since.
+            new = user.id not in shown
+            shown[user.id] = "1"
+            users.send_statuses(session, shown.keys() | users.users.keys())
+            self.flush(session)
+            if first_here and new:
+                for watcher in users.notify(user.id, online=True, exclude=session):
+                    self.flush(watcher)
+            return
+        shown.clear()
+        shown.update(joined.members)
+        users.send_statuses(session, joined.members)
+        watched = set(user.watchlist)
+        # The list holds the changes made before it; the later ones follow it.
+        for envelope in seen:
+            if envelope.serial > joined.serial:
+                note_online(shown, envelope)
+                change = watched_change(envelope.message)
+                if (
+                    change is not None
+                    and change[0] in watched
+                    and envelope.exclude != session.socket_id
+                ):
+                    session.send(envelope.message)
+        self.flush(session)
+
+    def sign_out_shared(self, state: AppState, session: Session) -> None:
+        user = session.user
+        if user is None or not state.users.unregister(session):
+            return
+        user_id = user.id
+        self.backplane.leave_member(
+            state.app.id, ONLINE, user_id, lambda last: self.on_online_left(state, user_id, last)
+        )
+
+    def on_online_left(self, state: AppState, user_id: str, last: bool | None) -> None:
+        if last is not None or state.users.is_online(user_id):
+            return
+        # Alone: this node decides for its own users.
+        shown = state.shown.get(ONLINE)
+        if shown is not None:
+            shown.pop(user_id, None)
+        for watcher in state.users.notify(user_id, online=False):
+            self.flush(watcher)
+
+    def receive_online(self, state: AppState, envelope: Envelope) -> None:
+        """Tell local watchers a user came online or went offline in the cluster."""
+        shown = state.shown.get(ONLINE)
+        if shown is not None:
+            note_online(shown, envelope)
+        change = watched_change(envelope.message)
+        if change is None:
+            return
+        targets: Collection[Session] = state.users.watchers.get(change[0], {})
+        waiting = state.joining.get(ONLINE)
+        if waiting:
+            # Not yet: their initial list is on its way.
+            for seen in waiting.values():
+                seen.append(envelope)
+            targets = [session for session in targets if session not in waiting]
+        if targets:
+            exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
+            self.fan_out(targets, text_frame(envelope.message), exclude)
+
+    def correct_online(self, state: AppState, members: Mapping[str, str]) -> None:
+        """After a restatement: online and offline frames for the changes missed meanwhile."""
+        shown = state.shown.setdefault(ONLINE, {})
+        users = state.users
+        for user_id in shown.keys() - members.keys():
+            if not users.is_online(user_id):
+                self.fan_out(
+                    list(users.watchers.get(user_id, ())),
+                    text_frame(watchlist_events([], [user_id])),
+                )
+        for user_id in members.keys() - shown.keys():
+            self.fan_out(
+                list(users.watchers.get(user_id, ())), text_frame(watchlist_events([user_id], []))
+            )
+        shown.clear()
+        shown.update(members)
+
     def receive_envelope(self, envelope: Envelope) -> None:
         """Deliver an event another node published, serialized once for this node."""
         if envelope.kind is Kind.SYNC:
@@ -524,6 +648,11 @@ class Hub:
                 return
             state = self.state(app)
         targets: Collection[Session]
+        if envelope.target == ONLINE and (
+            envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED
+        ):
+            self.receive_online(state, envelope)
+            return
         if envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED:
             shown = state.shown.get(envelope.target)
             if shown is not None:
@@ -561,6 +690,9 @@ class Hub:
         listed = messages.parse_json(text)
         for app_id, channel, members in listed if isinstance(listed, list) else ():
             state = self.states.get(app_id)
+            if channel == ONLINE and state is not None and isinstance(members, dict):
+                self.correct_online(state, members)
+                continue
             shown = state.shown.get(channel) if state is not None else None
             if state is None or shown is None or not isinstance(members, dict):
                 continue
@@ -604,6 +736,20 @@ class Hub:
                 entries.append(
                     ChannelEntry(app_id, channel.name, len(channel.subscribers), tuple(members))
                 )
+            if app_watches(state) and state.users.users:
+                online = tuple(
+                    MemberJoin(
+                        app_id,
+                        ONLINE,
+                        user_id,
+                        "1",
+                        watchlist_events([user_id], []),
+                        watchlist_events([], [user_id]),
+                        "",
+                    )
+                    for user_id in state.users.users
+                )
+                entries.append(ChannelEntry(app_id, ONLINE, 0, online))
         return entries
 
     def remember_cached(self, app_id: str, channel: str, event: str, data: str, ttl: float) -> None:
@@ -619,6 +765,10 @@ class Hub:
             registry.remember(channel, event, data, now, ttl)
 
     def emit_cluster_webhooks(self, app_id: str, events: list[dict[str, Any]]) -> None:
+        # The internal set of online users is no channel of the app's.
+        events = [event for event in events if event.get("channel") != ONLINE]
+        if not events:
+            return
         app = self.apps.by_id(app_id)
         if app is not None:
             self.emit_webhooks(app, events)
@@ -648,6 +798,23 @@ def note_shown(shown: dict[str, str], envelope: Envelope) -> None:
         shown[user_id] = messages.dumps(data.get("user_info"))
     else:
         shown.pop(user_id, None)
+
+
+def app_watches(state: AppState) -> bool:
+    """The app wants watchlists, which the cluster then keeps (PROTOCOL.md §12.4)."""
+    app = state.app
+    return app.enable_watchlist and app.enable_user_authentication
+
+
+def note_online(shown: dict[str, str], envelope: Envelope) -> None:
+    """Record the user an ONLINE member envelope shows coming or going."""
+    change = watched_change(envelope.message)
+    if change is None:
+        return
+    if envelope.kind is Kind.MEMBER_ADDED:
+        shown[change[0]] = "1"
+    else:
+        shown.pop(change[0], None)
 
 
 def presence_of(listed: Mapping[str, str]) -> dict[str, Any]:

@@ -18,6 +18,9 @@ Layout under the prefix ``P`` (channel names never contain ``:``, so keys are un
     P:dh                 hash  "app␟channel" -> "head␟tail" of that subscription_count
     P:events             pub/sub channel of envelopes
 
+With watchlists, an app's signed-in users are the members of the presence set named
+``#online`` (:data:`pusherd.protocol.users.ONLINE`): no client channel, and never counted.
+
 A node's hash lists what it added, so withdrawing a node (its lease ran out, or it
 stops) takes exactly its part back out. Broadcasts that follow a cluster decision
 (member_added, member_removed, subscription_count) are published by the same script

@@ -6,7 +6,7 @@ from typing import Any
 
 from client_auth.signatures import token
 from pusherd.protocol.session import Session
-from pusherd.protocol.users import UserRegistry, watchlist_events
+from pusherd.protocol.users import UserRegistry, watched_change, watchlist_events
 from tests.unit.protocol.support import (
     KEY,
     SECRET,
@@ -190,3 +190,10 @@ def test_a_long_watchlist_gets_success_then_4302_then_the_kept_ids_status() -> N
         },
         watchlist([], [str(i) for i in range(100)]),
     ]
+
+
+def test_a_one_user_watchlist_frame_names_its_user_and_change() -> None:
+    assert watched_change(watchlist_events(["7"], [])) == ("7", True)
+    assert watched_change(watchlist_events([], ["7"])) == ("7", False)
+    assert watched_change("not json") is None
+    assert watched_change(watchlist_events([], [])) is None
