@@ -6,7 +6,7 @@ import pusher
 import pytest
 
 from pusherd.testing import RunningServer, serve
-from tests.integration.js import JsClients
+from tests.integration.js import JsClients, python_sdk
 
 
 @pytest.fixture
@@ -27,15 +27,7 @@ async def js() -> AsyncIterator[JsClients]:
 @pytest.fixture
 def sdk(server: RunningServer) -> pusher.Pusher:
     """The official pusher PyPI SDK pointed at the server."""
-    app = server.app
-    return pusher.Pusher(
-        app_id=app.id,
-        key=app.key,
-        secret=str(app.secret),
-        host="127.0.0.1",
-        port=server.port,
-        ssl=False,
-    )
+    return python_sdk(server.port, server.app)
 
 
 def npm_app(server: RunningServer) -> dict[str, object]:

@@ -3,16 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
+import pusher
+
+from pusherd.protocol.app import App
 from tests.services import ROOT, require_node
 
 DRIVER = ROOT / "tests" / "js" / "driver.mjs"
 SDK = ROOT / "tests" / "js" / "sdk.mjs"
 
 Report = dict[str, Any]
+
+#: the encryption master key the npm SDK (tokens) and the PyPI SDK (triggers) share in tests
+MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+def sdk_tokens(app: App, user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``connect`` fields that make the npm SDK answer pusher-js's authorizers for ``app``,
+    and its user authenticator for ``user``."""
+    fields: dict[str, Any] = {
+        "sdk": {
+            "appId": app.id,
+            "key": app.key,
+            "secret": str(app.secret),
+            "encryptionMasterKeyBase64": MASTER_KEY,
+        }
+    }
+    if user is not None:
+        fields["user"] = user
+    return fields
+
+
+def python_sdk(port: int, app: App) -> pusher.Pusher:
+    """The official pusher PyPI SDK for ``app`` on a local server, with the shared master key."""
+    return pusher.Pusher(
+        app_id=app.id,
+        key=app.key,
+        secret=str(app.secret),
+        host="127.0.0.1",
+        port=port,
+        ssl=False,
+        encryption_master_key_base64=MASTER_KEY,
+    )
 
 
 class JsClients:
@@ -135,6 +172,17 @@ class JsClients:
                 and r["client"] == client
                 and r["channel"] == channel
                 and r["event"] in ("pusher:subscription_succeeded", "pusher:subscription_error")
+            )
+        )
+
+    async def signed_in(self, client: str) -> Report:
+        """Ask ``client`` to sign in and wait for ``pusher:signin_success``."""
+        await self.send("signin", client)
+        return await self.wait_for(
+            lambda r: (
+                r["type"] == "global"
+                and r["client"] == client
+                and r["event"] == "pusher:signin_success"
             )
         )
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from typing import Any
 
 import anyio
 import pusher
@@ -18,32 +16,15 @@ import pytest
 from pusherd.protocol.app import App, Secret
 from pusherd.testing import RunningServer, serve
 from tests.integration.conftest import npm_app
-from tests.integration.js import JsClients, npm_sdk
+from tests.integration.js import MASTER_KEY, JsClients, npm_sdk, sdk_tokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.node]
-
-MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
-
-
-def sdk_auth(server: RunningServer, user: dict[str, Any] | None = None) -> dict[str, Any]:
-    app = server.app
-    fields: dict[str, Any] = {
-        "sdk": {
-            "appId": app.id,
-            "key": app.key,
-            "secret": str(app.secret),
-            "encryptionMasterKeyBase64": MASTER_KEY,
-        }
-    }
-    if user is not None:
-        fields["user"] = user
-    return fields
 
 
 async def test_a_private_channel_accepts_a_signed_subscriber_and_delivers_events(
     server: RunningServer, js: JsClients, sdk: pusher.Pusher
 ) -> None:
-    await js.connected("a", server.app.key, server.port, **sdk_auth(server))
+    await js.connected("a", server.app.key, server.port, **sdk_tokens(server.app))
     assert (await js.subscribed("a", "private-orders.1"))[
         "event"
     ] == "pusher:subscription_succeeded"
@@ -73,14 +54,14 @@ async def test_presence_members_see_each_other_join_and_leave_and_tabs_count_onc
 ) -> None:
     ann = {"id": "1", "user_info": {"name": "Ann"}}
     bob = {"id": "2", "user_info": {"name": "Bob"}}
-    await js.connected("ann", server.app.key, server.port, **sdk_auth(server, ann))
+    await js.connected("ann", server.app.key, server.port, **sdk_tokens(server.app, ann))
     await js.subscribed("ann", "presence-room")
-    await js.connected("bob1", server.app.key, server.port, **sdk_auth(server, bob))
+    await js.connected("bob1", server.app.key, server.port, **sdk_tokens(server.app, bob))
     await js.subscribed("bob1", "presence-room")
     added = await js.event("ann", "presence-room", "pusher:member_added")
     assert added["data"] == {"id": "2", "info": {"name": "Bob"}}
 
-    await js.connected("bob2", server.app.key, server.port, **sdk_auth(server, bob))
+    await js.connected("bob2", server.app.key, server.port, **sdk_tokens(server.app, bob))
     await js.subscribed("bob2", "presence-room")
     await js.send("members", "bob2", channel="presence-room")
     members = await js.wait_for(lambda r: r["type"] == "members" and r["client"] == "bob2")
@@ -104,7 +85,9 @@ async def test_the_api_lists_presence_users_and_counts(
     server: RunningServer, js: JsClients, sdk: pusher.Pusher
 ) -> None:
     for name, user_id in (("a", "1"), ("b", "2"), ("c", "2")):
-        await js.connected(name, server.app.key, server.port, **sdk_auth(server, {"id": user_id}))
+        await js.connected(
+            name, server.app.key, server.port, **sdk_tokens(server.app, {"id": user_id})
+        )
         await js.subscribed(name, "presence-team")
     users = await anyio.to_thread.run_sync(lambda: sdk.users_info("presence-team"))
     info = await anyio.to_thread.run_sync(
@@ -121,7 +104,7 @@ async def test_the_api_lists_presence_users_and_counts(
 async def test_encrypted_events_from_the_sdk_are_decrypted_by_pusher_js_and_never_by_the_server(
     server: RunningServer, js: JsClients
 ) -> None:
-    await js.connected("a", server.app.key, server.port, **sdk_auth(server))
+    await js.connected("a", server.app.key, server.port, **sdk_tokens(server.app))
     assert (await js.subscribed("a", "private-encrypted-vault"))[
         "event"
     ] == "pusher:subscription_succeeded"
@@ -137,7 +120,7 @@ async def test_encrypted_events_from_the_sdk_are_decrypted_by_pusher_js_and_neve
 async def test_client_events_on_encrypted_channels_are_refused(
     server: RunningServer, js: JsClients
 ) -> None:
-    await js.connected("a", server.app.key, server.port, **sdk_auth(server))
+    await js.connected("a", server.app.key, server.port, **sdk_tokens(server.app))
     await js.subscribed("a", "private-encrypted-vault")
     # pusher-js itself refuses to send them; a raw frame is what the server would see.
     from client_auth.channels import authorize_channel
@@ -191,8 +174,8 @@ async def test_cache_channels_replay_the_last_event_or_report_a_miss(
 async def test_client_events_reach_the_other_members_with_user_id_and_never_echo(
     server: RunningServer, js: JsClients
 ) -> None:
-    await js.connected("ann", server.app.key, server.port, **sdk_auth(server, {"id": "1"}))
-    await js.connected("bob", server.app.key, server.port, **sdk_auth(server, {"id": "2"}))
+    await js.connected("ann", server.app.key, server.port, **sdk_tokens(server.app, {"id": "1"}))
+    await js.connected("bob", server.app.key, server.port, **sdk_tokens(server.app, {"id": "2"}))
     await js.subscribed("ann", "presence-chat")
     await js.subscribed("bob", "presence-chat", bind=["client-typing"])
     await js.send(
@@ -238,24 +221,10 @@ async def test_sign_in_send_to_user_and_terminate(
 ) -> None:
     user = {"id": "42", "user_info": {"name": "Ann"}}
     for tab in ("tab1", "tab2"):
-        await js.connected(tab, server.app.key, server.port, **sdk_auth(server, user))
-        await js.send("signin", tab)
-        await js.wait_for(
-            lambda r, tab=tab: (
-                r["type"] == "global"
-                and r["client"] == tab
-                and r["event"] == "pusher:signin_success"
-            )
-        )
-    await js.connected("other", server.app.key, server.port, **sdk_auth(server, {"id": "7"}))
-    await js.send("signin", "other")
-    await js.wait_for(
-        lambda r: (
-            r["type"] == "global"
-            and r["client"] == "other"
-            and r["event"] == "pusher:signin_success"
-        )
-    )
+        await js.connected(tab, server.app.key, server.port, **sdk_tokens(server.app, user))
+        await js.signed_in(tab)
+    await js.connected("other", server.app.key, server.port, **sdk_tokens(server.app, {"id": "7"}))
+    await js.signed_in("other")
 
     await anyio.to_thread.run_sync(lambda: sdk.send_to_user("42", "invoice", {"total": 99}))
     for tab in ("tab1", "tab2"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
 import anyio
@@ -18,40 +17,10 @@ import pytest
 from client_auth.channels import authorize_channel
 from pusherd.protocol.app import App, Secret
 from pusherd.testing import RunningServer, serve
-from tests.integration.js import JsClients
+from tests.integration.js import MASTER_KEY, JsClients, python_sdk, sdk_tokens
 from tests.integration.raw import RawClient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.node]
-
-MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
-
-
-def tokens_for(app: App, user: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The driver fields that make the npm SDK answer pusher-js's authorizers."""
-    fields: dict[str, Any] = {
-        "sdk": {
-            "appId": app.id,
-            "key": app.key,
-            "secret": str(app.secret),
-            "encryptionMasterKeyBase64": MASTER_KEY,
-        }
-    }
-    if user is not None:
-        fields["user"] = user
-    return fields
-
-
-def python_sdk(server: RunningServer, app: App | None = None) -> pusher.Pusher:
-    app = app or server.app
-    return pusher.Pusher(
-        app_id=app.id,
-        key=app.key,
-        secret=str(app.secret),
-        host="127.0.0.1",
-        port=server.port,
-        ssl=False,
-        encryption_master_key_base64=MASTER_KEY,
-    )
 
 
 async def trigger(sdk: pusher.Pusher, channel: str, event: str, data: Any) -> None:
@@ -63,17 +32,6 @@ async def cached(sdk: pusher.Pusher, channel: str) -> Any:
     return info["cache"]
 
 
-async def signed_in(js: JsClients, client: str) -> None:
-    await js.send("signin", client)
-    await js.wait_for(
-        lambda r: (
-            r["type"] == "global"
-            and r["client"] == client
-            and r["event"] == "pusher:signin_success"
-        )
-    )
-
-
 def is_state(client: str, state: str) -> Any:
     return lambda r: r["type"] == "state" and r["client"] == client and r["current"] == state
 
@@ -82,10 +40,10 @@ async def test_pusher_js_and_echo_decrypt_what_the_python_sdk_encrypted(
     server: RunningServer, js: JsClients
 ) -> None:
     app = server.app
-    await js.connected("js", app.key, server.port, **tokens_for(app))
+    await js.connected("js", app.key, server.port, **sdk_tokens(app))
     subscribed = await js.subscribed("js", "private-encrypted-vault")
     assert subscribed["event"] == "pusher:subscription_succeeded"
-    await js.connected("echo", app.key, server.port, echo=True, **tokens_for(app))
+    await js.connected("echo", app.key, server.port, echo=True, **sdk_tokens(app))
     await js.send("echo", "echo", method="encryptedPrivate", channel="vault", listen=[".opened"])
     await js.wait_for(lambda r: r["type"] == "echo" and r["kind"] == "subscribed")
     # A bare subscriber sees what the server relays: the SDK's ciphertext, untouched.
@@ -107,7 +65,7 @@ async def test_pusher_js_and_echo_decrypt_what_the_python_sdk_encrypted(
     assert (await raw.recv_json())["event"] == "pusher_internal:subscription_succeeded"
     secret = {"pin": "4321", "note": "ouvert à 9h"}
 
-    await trigger(python_sdk(server), "private-encrypted-vault", "opened", secret)
+    await trigger(python_sdk(server.port, server.app), "private-encrypted-vault", "opened", secret)
 
     assert (await js.event("js", "private-encrypted-vault", "opened"))["data"] == secret
     heard = await js.wait_for(lambda r: r["type"] == "echo" and r["kind"] == "listen:.opened")
@@ -127,8 +85,8 @@ async def test_every_cache_channel_type_reports_a_miss_then_replays_the_last_eve
     server: RunningServer, js: JsClients, channel: str
 ) -> None:
     app = server.app
-    sdk = python_sdk(server)
-    await js.connected("first", app.key, server.port, **tokens_for(app, {"id": "1"}))
+    sdk = python_sdk(server.port, server.app)
+    await js.connected("first", app.key, server.port, **sdk_tokens(app, {"id": "1"}))
     await js.subscribed("first", channel)
     await js.event("first", channel, "pusher:cache_miss")
     await trigger(sdk, channel, "rate", {"eur": 1})
@@ -137,7 +95,7 @@ async def test_every_cache_channel_type_reports_a_miss_then_replays_the_last_eve
         lambda r: r["type"] == "event" and r["client"] == "first" and r["data"] == {"eur": 2}
     )
 
-    await js.connected("second", app.key, server.port, **tokens_for(app, {"id": "2"}))
+    await js.connected("second", app.key, server.port, **sdk_tokens(app, {"id": "2"}))
     await js.subscribed("second", channel)
 
     replayed = await js.event("second", channel, "rate")
@@ -149,7 +107,7 @@ async def test_every_cache_channel_type_reports_a_miss_then_replays_the_last_eve
 async def test_a_cached_event_expires_after_the_apps_ttl(js: JsClients) -> None:
     app = App(id="21", key="ttl-key", secret=Secret("ttl-secret"), cache_ttl=1.0)
     async with serve(apps=[app]) as server:
-        sdk = python_sdk(server, app)
+        sdk = python_sdk(server.port, app)
         await trigger(sdk, "cache-news", "headline", {"n": 1})
         await js.connected("early", app.key, server.port)
         await js.subscribed("early", "cache-news")
@@ -175,9 +133,9 @@ async def test_subscription_counts_follow_joins_and_leaves_except_on_presence(
         enable_subscription_count=True,
     )
     async with serve(apps=[app]) as server:
-        sdk = python_sdk(server, app)
+        sdk = python_sdk(server.port, app)
         for client, user in (("a", "1"), ("b", "2")):
-            await js.connected(client, app.key, server.port, **tokens_for(app, {"id": user}))
+            await js.connected(client, app.key, server.port, **sdk_tokens(app, {"id": user}))
             await js.subscribed(client, "private-stats")
             await js.subscribed(client, "presence-stats")
 
@@ -220,12 +178,12 @@ async def test_a_watched_user_goes_offline_with_its_last_tab_only(js: JsClients)
     )
     async with serve(apps=[app]) as server:
         watcher = {"id": "1", "watchlist": ["7", "8"]}
-        await js.connected("watcher", app.key, server.port, **tokens_for(app, watcher))
-        await signed_in(js, "watcher")
+        await js.connected("watcher", app.key, server.port, **sdk_tokens(app, watcher))
+        await js.signed_in("watcher")
         initial = await js.wait_for(lambda r: r["type"] == "watchlist")
         for tab in ("tab1", "tab2"):
-            await js.connected(tab, app.key, server.port, **tokens_for(app, {"id": "7"}))
-            await signed_in(js, tab)
+            await js.connected(tab, app.key, server.port, **sdk_tokens(app, {"id": "7"}))
+            await js.signed_in(tab)
         await js.wait_for(
             lambda r: (
                 r["type"] == "watchlist"
@@ -272,9 +230,9 @@ async def test_pusher_js_that_neither_signs_in_nor_subscribes_privately_is_close
         timeout_authorization=3.0,
     )
     async with serve(apps=[app], timeout_sweep=0.1) as server:
-        await js.connected("signer", app.key, server.port, **tokens_for(app, {"id": "1"}))
-        await signed_in(js, "signer")
-        await js.connected("member", app.key, server.port, **tokens_for(app))
+        await js.connected("signer", app.key, server.port, **sdk_tokens(app, {"id": "1"}))
+        await js.signed_in("signer")
+        await js.connected("member", app.key, server.port, **sdk_tokens(app))
         await js.subscribed("member", "private-room")
         # Opened last, so its deadline is the last of the three to pass.
         await js.connected("idle", app.key, server.port)
@@ -308,8 +266,8 @@ async def test_a_presence_token_without_channel_data_joins_as_the_signed_in_user
     # pusher-js >= 7.4 waits for sign-in when the token has no channel_data (PROTOCOL.md §8.5).
     app = server.app
     ann = {"id": "42", "user_info": {"name": "Ann"}}
-    await js.connected("ann", app.key, server.port, **tokens_for(app, ann), presenceFromSignin=True)
-    await js.connected("bob", app.key, server.port, **tokens_for(app, {"id": "7"}))
+    await js.connected("ann", app.key, server.port, **sdk_tokens(app, ann), presenceFromSignin=True)
+    await js.connected("bob", app.key, server.port, **sdk_tokens(app, {"id": "7"}))
     await js.subscribed("bob", "presence-lobby")
 
     # Subscribing right after signin(): pusher-js holds the subscription until signin_success.

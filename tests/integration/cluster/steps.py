@@ -11,7 +11,7 @@ import pusher
 
 from pusherd.testing import TEST_APP
 from tests.integration.cluster.processes import NodeProcess
-from tests.integration.js import JsClients
+from tests.integration.js import JsClients, python_sdk
 
 #: the app as the pusher npm SDK inside the JS driver signs for it
 SDK = {"appId": TEST_APP.id, "key": TEST_APP.key, "secret": str(TEST_APP.secret)}
@@ -22,14 +22,7 @@ StartNodes = Callable[..., Awaitable[list[NodeProcess]]]
 
 
 def sdk_for(node: NodeProcess) -> pusher.Pusher:
-    return pusher.Pusher(
-        app_id=TEST_APP.id,
-        key=TEST_APP.key,
-        secret=str(TEST_APP.secret),
-        host="127.0.0.1",
-        port=node.port,
-        ssl=False,
-    )
+    return python_sdk(node.port, TEST_APP)
 
 
 async def call(node: NodeProcess, method: str, *args: object, **kwargs: object) -> Any:

@@ -91,14 +91,7 @@ async def test_a_user_is_reached_and_terminated_on_every_node(
     await connect_user(js, "ann-a", a, "ann", "Ann")
     await connect_user(js, "ann-b", b, "ann", "Ann")
     for client in ("ann-a", "ann-b"):
-        await js.send("signin", client)
-        await js.wait_for(
-            lambda r, client=client: (
-                r["type"] == "global"
-                and r["client"] == client
-                and r["event"] == "pusher:signin_success"
-            )
-        )
+        await js.signed_in(client)
 
     await call(a, "send_to_user", "ann", "note", {"t": "hi"})
     for client in ("ann-a", "ann-b"):

@@ -24,14 +24,7 @@ REMOVAL_BOUND = LEASE * 4 / 3 + 3.0
 
 async def sign_in(js: JsClients, client: str, node: NodeProcess, user: dict[str, Any]) -> None:
     await js.connected(client, TEST_APP.key, node.port, sdk=SDK, user=user)
-    await js.send("signin", client)
-    await js.wait_for(
-        lambda r: (
-            r["type"] == "global"
-            and r["client"] == client
-            and r["event"] == "pusher:signin_success"
-        )
-    )
+    await js.signed_in(client)
     if user.get("watchlist"):
         # Its initial list follows the cluster's answer: the cluster now counts the user in.
         await js.wait_for(lambda r: r["type"] == "watchlist" and r["client"] == client)
