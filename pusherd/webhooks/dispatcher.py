@@ -19,7 +19,7 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpx
@@ -292,21 +292,23 @@ class WebhookDispatcher:
             self._unsaved.discard(delivery.id)
             await self._add(delivery)  # marks it unsaved again if the outbox is still down
             return True
-        try:
-            mine = await self.outbox.update(delivery)
-        except Exception:
-            logger.warning("webhook outbox unavailable", exc_info=True)
-            return True
-        if not mine:
-            logger.info("webhook %s was taken over by another node", delivery.id)
-        return mine
+        return await self._if_mine(self.outbox.update, delivery)
 
     async def _bury(self, delivery: Delivery) -> bool:
         if delivery.id in self._unsaved:
             self._unsaved.discard(delivery.id)
             await self._add(delivery)
+        return await self._if_mine(self.outbox.bury, delivery)
+
+    async def _if_mine(
+        self, change: Callable[[Delivery], Awaitable[bool]], delivery: Delivery
+    ) -> bool:
+        """Apply an owner-checked outbox change; False when another process owns it now.
+
+        An outbox that cannot be reached counts as still ours: the delivery stays held here.
+        """
         try:
-            mine = await self.outbox.bury(delivery)
+            mine = await change(delivery)
         except Exception:
             logger.warning("webhook outbox unavailable", exc_info=True)
             return True
