@@ -608,16 +608,8 @@ class Hub:
         change = watched_change(envelope.message)
         if change is None:
             return
-        targets: Collection[Session] = state.users.watchers.get(change[0], {})
-        waiting = state.joining.get(ONLINE)
-        if waiting:
-            # Not yet: their initial list is on its way.
-            for seen in waiting.values():
-                seen.append(envelope)
-            targets = [session for session in targets if session not in waiting]
-        if targets:
-            exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
-            self.fan_out(targets, text_frame(envelope.message), exclude)
+        watchers: Collection[Session] = state.users.watchers.get(change[0], {})
+        self.deliver_envelope(state, envelope, hold_for_joining(state, ONLINE, envelope, watchers))
 
     def correct_online(self, state: AppState, members: Mapping[str, str]) -> None:
         """After a restatement: online and offline frames for the changes missed meanwhile."""
@@ -648,22 +640,15 @@ class Hub:
                 return
             state = self.state(app)
         targets: Collection[Session]
-        if envelope.target == ONLINE and (
-            envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED
-        ):
-            self.receive_online(state, envelope)
-            return
         if envelope.kind is Kind.MEMBER_ADDED or envelope.kind is Kind.MEMBER_REMOVED:
+            if envelope.target == ONLINE:
+                self.receive_online(state, envelope)
+                return
             shown = state.shown.get(envelope.target)
             if shown is not None:
                 note_shown(shown, envelope)
-            targets = state.registry.subscribers(envelope.target)
-            waiting = state.joining.get(envelope.target)
-            if waiting:
-                # Not yet: a member list is on its way to these sessions.
-                for seen in waiting.values():
-                    seen.append(envelope)
-                targets = [session for session in targets if session not in waiting]
+            subscribers = state.registry.subscribers(envelope.target)
+            targets = hold_for_joining(state, envelope.target, envelope, subscribers)
         elif envelope.kind is Kind.CHANNEL:
             if envelope.cache_event:
                 state.registry.remember(
@@ -676,6 +661,12 @@ class Hub:
             for session in list(state.users.connections(envelope.target)):
                 self.close(session, Terminated())
             return
+        self.deliver_envelope(state, envelope, targets)
+
+    def deliver_envelope(
+        self, state: AppState, envelope: Envelope, targets: Collection[Session]
+    ) -> None:
+        """Write another node's event to ``targets``, less the session it excludes."""
         if targets:
             exclude = state.sessions.get(envelope.exclude) if envelope.exclude else None
             self.fan_out(targets, text_frame(envelope.message), exclude)
@@ -832,3 +823,16 @@ def count_message(app: App, channel: str, presence: bool) -> tuple[str, str] | N
         _COUNT_MARK
     )
     return head, tail
+
+
+def hold_for_joining(
+    state: AppState, name: str, envelope: Envelope, targets: Collection[Session]
+) -> Collection[Session]:
+    """The ``targets`` to give a member event now: sessions whose member list (or initial
+    watchlist) is still on its way get it after that list, so they are left out here."""
+    waiting = state.joining.get(name)
+    if not waiting:
+        return targets
+    for seen in waiting.values():
+        seen.append(envelope)
+    return [session for session in targets if session not in waiting]
