@@ -256,34 +256,34 @@ class Hub:
         shared = self.backplane.shared
         for publication in publications:
             exclude = state.sessions.get(publication.socket_id) if publication.socket_id else None
+            sender = publication.socket_id or ""
+            name, data = publication.name, publication.data
             for channel in publication.channels:
-                message = messages.serialize_event(publication.name, publication.data, channel)
-                cached = False
+                message = messages.serialize_event(name, data, channel)
                 if channel.startswith(SERVER_TO_USER_PREFIX):
                     user_id = server_to_user_id(channel)
-                    targets: Collection[Session] = state.users.connections(user_id)
-                else:
-                    targets = state.registry.subscribers(channel)
-                    cached = classify(channel).cache
-                    if cached:
-                        state.registry.remember(channel, publication.name, publication.data, now)
-                self.fan_out(targets, text_frame(message), exclude)
-                if shared and cached:
-                    self.backplane.remember(
-                        app.id, channel, publication.name, publication.data, app.cache_ttl
-                    )
+                    self.fan_out(state.users.connections(user_id), text_frame(message), exclude)
+                    if shared:
+                        self.backplane.publish(
+                            Envelope(Kind.USER, app.id, user_id, message, sender)
+                        )
+                    continue
+                cached = classify(channel).cache
+                if cached:
+                    state.registry.remember(channel, name, data, now)
+                self.fan_out(state.registry.subscribers(channel), text_frame(message), exclude)
                 if shared:
+                    if cached:
+                        self.backplane.remember(app.id, channel, name, data, app.cache_ttl)
                     self.backplane.publish(
-                        Envelope(Kind.USER, app.id, user_id, message, publication.socket_id or "")
-                        if channel.startswith(SERVER_TO_USER_PREFIX)
-                        else Envelope(
+                        Envelope(
                             Kind.CHANNEL,
                             app.id,
                             channel,
                             message,
-                            publication.socket_id or "",
-                            cache_event=publication.name if cached else "",
-                            cache_data=publication.data if cached else "",
+                            sender,
+                            cache_event=name if cached else "",
+                            cache_data=data if cached else "",
                         )
                     )
 
