@@ -16,8 +16,8 @@ from urllib.parse import unquote
 from client_auth.api import body_md5, string_to_sign
 from client_auth.signatures import verify
 from pusherd.protocol.app import App
+from pusherd.protocol.ratelimit import SlidingWindow
 from server_api.errors import ApiError, shorten
-from server_api.ratelimit import SlidingWindow
 
 #: HTTP_API.md §2.3: ``abs(now - auth_timestamp) <= 600 s``
 TIMESTAMP_WINDOW = 600

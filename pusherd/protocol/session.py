@@ -8,7 +8,6 @@ relays, closes). Peer input never makes it raise.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -41,6 +40,7 @@ from pusherd.protocol.errors import (
     limit_reached,
 )
 from pusherd.protocol.names import CLIENT_EVENT_PREFIX, EventName
+from pusherd.protocol.ratelimit import SlidingWindow
 
 INVALID_FORMAT = error_message(None, ProtocolViolation.message)
 
@@ -114,7 +114,7 @@ class Session:
     """The protocol state of one WebSocket connection."""
 
     __slots__ = (
-        "_client_event_times",
+        "_client_events",
         "_effects",
         "_outgoing",
         "activity_timeout",
@@ -154,8 +154,8 @@ class Session:
         self.authorized = False
         #: where the shell sends this connection's frames; the core never uses it
         self.sink: Any = None
-        #: times of the client events accepted in the last second, oldest first
-        self._client_event_times: deque[float] = deque()
+        #: the client events accepted in the last second; made at the first one
+        self._client_events: SlidingWindow | None = None
         self._outgoing: list[str] = [messages.connection_established(socket_id, activity_timeout)]
         self._effects: list[Effect] = []
 
@@ -462,19 +462,14 @@ class Session:
         self._effects.append(ClientEvent(channel, message.event, message.data, user_id))
 
     def _take_client_event_slot(self, now: float) -> bool:
-        """Accept at most ``limit_client_events_per_second`` in any one second.
-
-        A sliding log of accepted times, so no window of one second, wherever it
-        starts, holds more (a token bucket lets twice the rate through in a burst's
-        first second; a fixed window lets twice through across its edge).
-        """
-        times = self._client_event_times
-        while times and times[0] <= now - 1.0:
-            times.popleft()
-        if len(times) >= self.app.limit_client_events_per_second:
-            return False
-        times.append(now)
-        return True
+        """Accept at most ``limit_client_events_per_second`` in any one second."""
+        window = self._client_events
+        if window is None:
+            limit = self.app.limit_client_events_per_second
+            if limit <= 0:
+                return False
+            window = self._client_events = SlidingWindow(limit)
+        return window.take(now) == 0.0
 
 
 def _signin_error(message: str) -> PusherError:

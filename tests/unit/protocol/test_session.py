@@ -1049,6 +1049,16 @@ def test_the_eleventh_client_event_in_a_second_is_refused_until_the_second_is_ov
     assert later == 1
 
 
+def test_a_rate_of_zero_refuses_every_client_event() -> None:
+    app = make_app(enable_client_events=True, limit_client_events_per_second=0)
+    session = member_of(open_session(app), "private-a")
+
+    session.receive_text(client("client-a", "private-a"), 5.0)
+
+    assert session.effects() == []
+    assert sent(session) == [error(4301, "Client event rejected due to rate limit", "private-a")]
+
+
 def test_a_steady_stream_gets_exactly_the_rate_through_in_its_first_second() -> None:
     session = member_of(open_session(CLIENT_APP), "private-a")
 

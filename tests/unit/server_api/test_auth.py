@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from client_auth.api import EMPTY_BODY_MD5, body_md5, string_to_sign
 from client_auth.signatures import sign
+from pusherd.protocol.ratelimit import SlidingWindow
 from server_api import Api
 from server_api.auth import RateLimiter, check_signature, parse_query
 from server_api.errors import ApiError
 from server_api.hub import ChannelStats
-from server_api.ratelimit import SlidingWindow
 
 from .fakes import APP, NOW, AppBook, FakeHub, make_api, payload, php_signed, signed
 

@@ -1,4 +1,5 @@
-"""A pure sliding-window limit for the per-app HTTP API request rate (LIMITS.md §1)."""
+"""A pure sliding-window rate limit: client events per connection and API requests per app
+(LIMITS.md §1)."""
 
 from __future__ import annotations
 
